@@ -1,0 +1,3 @@
+export * from './upstream';
+export * from './validate';
+export * from './recorded';

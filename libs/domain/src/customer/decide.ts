@@ -1,0 +1,218 @@
+import type { DomainEvent, LifecycleStageChangedData, Stage, StageChangeReason, Tier, UpstreamEvent } from '@crm/contracts';
+import { addMonths, DAY_MS, formatInstant, formatYuan, HOUR_MS, monthOf, parseInstant, startOfNextMonth } from '../calendar';
+import { DEFAULT_POLICIES, Policy, PolicyBook, tierFor, tierRank } from '../policy';
+import type { ClosePeriod, CustomerCommand, RecordFact } from './commands';
+import { evolve } from './evolve';
+import { riskLevel, riskSignals } from './risk';
+import { contributionOf, CustomerState } from './state';
+
+/** What can become due with the passage of time alone, ordered by when it is due. */
+type Due =
+  | { kind: 'STAGE'; at: number; to: Stage; reason: StageChangeReason }
+  | { kind: 'SLA'; at: number; complaintId: string; breach: 'ACK' | 'RESOLVE' }
+  | { kind: 'RISK'; at: number };
+
+const DUE_ORDER = { STAGE: 0, SLA: 1, RISK: 2 } as const;
+
+export interface CustomerDecider {
+  decide(command: CustomerCommand, state: CustomerState): DomainEvent[];
+  evolve(state: CustomerState, event: DomainEvent): CustomerState;
+  policies: PolicyBook;
+}
+
+/**
+ * The customer aggregate as a decider (DESIGN §4): `decide(command, state)` returns the events to
+ * record — the fact itself and everything it makes due or derives — and `evolve` folds them.
+ * No clock: every instant comes from an event, a close's month or a sweep's `asOf`.
+ */
+export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): CustomerDecider {
+  const policyAt = (ms: number): Policy => policies.forMonth(monthOf(ms));
+
+  function decide(command: CustomerCommand, state: CustomerState): DomainEvent[] {
+    const out: DomainEvent[] = [];
+    let s = state;
+    const emit = (e: DomainEvent): void => {
+      out.push(e);
+      s = evolve(s, e);
+    };
+
+    const changeStage = (to: Stage, reason: StageChangeReason, at: number, detail: string): void => {
+      const effective = s.stageSince !== null && s.stageSince > at ? s.stageSince : at;
+      const p = policyAt(effective);
+      const data: LifecycleStageChangedData = {
+        from: s.stage,
+        to,
+        reason,
+        detail,
+        effectiveAt: formatInstant(effective),
+        policyVersion: p.version,
+        inputs: { shipmentCount: s.shipmentCount, lastShipmentAt: s.lastShipmentAt === null ? null : formatInstant(s.lastShipmentAt) },
+      };
+      emit({ type: 'LifecycleStageChanged', at: data.effectiveAt, data });
+    };
+
+    const reassessRisk = (at: number): void => {
+      const when = s.riskSince !== null && s.riskSince > at ? s.riskSince : at;
+      const p = policyAt(when);
+      const signals = riskSignals(s, when, p);
+      const to = riskLevel(signals);
+      if (to === s.risk) return;
+      const effectiveAt = formatInstant(when);
+      emit({ type: 'ChurnRiskChanged', at: effectiveAt, data: { from: s.risk, to, signals, effectiveAt, policyVersion: p.version } });
+    };
+
+    /** Everything due by `t`, earliest first; `after` is where the previous pass of time stopped. */
+    const nextDue = (t: number, after: number): Due | null => {
+      const due: Due[] = [];
+      const L = s.lastShipmentAt;
+      if (L !== null) {
+        const p = policyAt(L);
+        if (s.stage === 'ACTIVATION' || s.stage === 'RETENTION') {
+          const at = L + p.lifecycle.winbackAfterDays * DAY_MS;
+          if (at <= t) due.push({ kind: 'STAGE', at, to: 'WINBACK', reason: 'INACTIVE_60D' });
+        } else if (s.stage === 'WINBACK') {
+          const at = L + p.lifecycle.lostAfterDays * DAY_MS;
+          if (at <= t) due.push({ kind: 'STAGE', at, to: 'LOST', reason: 'INACTIVE_180D' });
+        }
+        if (s.stage === 'RETENTION') {
+          const at = L + p.risk.inactiveDays * DAY_MS;
+          if (at <= t && at > after) due.push({ kind: 'RISK', at });
+        }
+      }
+      for (const c of Object.values(s.openComplaints)) {
+        const sla = policyAt(c.filedAt).sla[c.tierAtFiling];
+        const ackDue = c.filedAt + sla.ackHours * HOUR_MS;
+        const resolveDue = c.filedAt + sla.resolveHours * HOUR_MS;
+        // A deadline is missed once time has passed it: handling exactly at the deadline is on time.
+        if (!c.acknowledged && !c.ackBreached && ackDue < t) due.push({ kind: 'SLA', at: ackDue, complaintId: c.complaintId, breach: 'ACK' });
+        if (!c.resolveBreached && resolveDue < t) due.push({ kind: 'SLA', at: resolveDue, complaintId: c.complaintId, breach: 'RESOLVE' });
+      }
+      if (due.length === 0) return null;
+      due.sort((a, b) => a.at - b.at || DUE_ORDER[a.kind] - DUE_ORDER[b.kind]);
+      return due[0];
+    };
+
+    /** Record, in order, what became due by `t` (lazily on an event, or by a sweep). */
+    const advanceTo = (t: number): void => {
+      let after = s.clock;
+      for (let d = nextDue(t, after); d !== null; d = nextDue(t, after)) {
+        if (d.kind === 'STAGE') {
+          const days = Math.round((d.at - (s.lastShipmentAt as number)) / DAY_MS);
+          changeStage(d.to, d.reason, d.at, `no shipment for ${days} days since ${formatInstant(s.lastShipmentAt as number)}`);
+        } else if (d.kind === 'SLA') {
+          const c = s.openComplaints[d.complaintId];
+          const p = policyAt(c.filedAt);
+          const dueAt = formatInstant(d.at);
+          emit({
+            type: 'ComplaintSlaBreached',
+            at: dueAt,
+            data: { complaintId: c.complaintId, kind: d.breach, dueAt, tierAtFiling: c.tierAtFiling, category: c.category, source: c.source, policyVersion: p.version, effectiveAt: dueAt },
+          });
+        }
+        reassessRisk(d.at);
+        if (d.at > after) after = d.at;
+      }
+    };
+
+    const recordFact = (cmd: RecordFact): void => {
+      const e: UpstreamEvent = cmd.event;
+      if (s.ids.has(e.eventId)) return; // the same eventId again changes nothing, whatever its payload
+      const T = parseInstant(e.occurredAt);
+      const before = { known: s.known, clock: s.clock, lastShipmentAt: s.lastShipmentAt };
+      advanceTo(T);
+
+      if (e.type === 'ShipmentPickedUp') {
+        const month = monthOf(T);
+        const closedThrough = maxMonth(s.lastClosedMonth, cmd.closedThrough ?? null);
+        const late = closedThrough !== null && month <= closedThrough;
+        emit({ type: e.type, at: e.occurredAt, eventId: e.eventId, source: e.source, data: late ? { ...e.data, late: true } : e.data });
+      } else {
+        emit({ type: e.type, at: e.occurredAt, eventId: e.eventId, source: e.source, data: e.data } as DomainEvent);
+      }
+
+      if (!before.known) changeStage('ACQUISITION', 'FIRST_EVENT', T, `first event: ${e.type}`);
+      if (e.type === 'ShipmentPickedUp') {
+        const p = policyAt(T);
+        const isNew = before.lastShipmentAt === null || T > before.lastShipmentAt;
+        if (s.stage === 'ACQUISITION') changeStage('ACTIVATION', 'FIRST_SHIPMENT', T, `first shipment ${e.data.waybillNo}`);
+        else if ((s.stage === 'WINBACK' || s.stage === 'LOST') && isNew)
+          changeStage('RETENTION', 'WON_BACK', T, `won back from ${s.stage} by shipment ${e.data.waybillNo}`);
+        if (s.stage === 'ACTIVATION' && s.shipmentCount >= p.lifecycle.retentionMinShipments && s.shipmentDays.length >= p.lifecycle.retentionMinDays)
+          changeStage('RETENTION', 'REPEAT_SHIPMENTS', T, `${s.shipmentCount} shipments on ${s.shipmentDays.length} distinct days`);
+      }
+      reassessRisk(T > before.clock ? T : before.clock);
+    };
+
+    const closePeriod = (cmd: ClosePeriod): void => {
+      if (!s.known || (s.lastClosedMonth !== null && cmd.month <= s.lastClosedMonth)) return;
+      const T = startOfNextMonth(cmd.month);
+      advanceTo(T);
+      const p = policies.forMonth(cmd.month);
+      const effectiveAt = formatInstant(T);
+      const window: Record<string, number> = {};
+      let best = 0;
+      for (let i = 0; i < p.downgradeWindowMonths; i++) {
+        const m = addMonths(cmd.month, -i);
+        window[m] = contributionOf(s, m);
+        if (window[m] > best) best = window[m];
+      }
+      const c = window[cmd.month];
+      const earned = tierFor(c, p);
+      const floorTier = tierFor(best, p);
+      const from: Tier = s.tier;
+      let to: Tier = from;
+      let reason = '';
+      let thresholdFen = 0;
+      if (tierRank(earned) > tierRank(from)) {
+        to = earned;
+        thresholdFen = p.tierFloorsFen[earned];
+        reason = `${cmd.month} upgraded ${from} → ${to}: contribution ${formatYuan(c)} ≥ ${formatYuan(thresholdFen)} (policy v${p.version}, upgrade rule)`;
+      } else if (tierRank(floorTier) < tierRank(from)) {
+        to = floorTier;
+        thresholdFen = p.tierFloorsFen[from];
+        reason =
+          `${cmd.month} downgraded ${from} → ${to}: best of the last ${p.downgradeWindowMonths} months ${formatYuan(best)} < ${formatYuan(thresholdFen)} ` +
+          `(policy v${p.version}, downgrade rule)`;
+      }
+      if (to !== from) {
+        emit({
+          type: 'TierChanged',
+          at: effectiveAt,
+          data: { from, to, month: cmd.month, contributionFen: c, rule: tierRank(to) > tierRank(from) ? 'UPGRADE' : 'DOWNGRADE', inputs: { window, thresholdFen, floorTier }, reason, policyVersion: p.version, effectiveAt },
+        });
+      }
+      emit({ type: 'MonthClosed', at: effectiveAt, data: { month: cmd.month, contributionFen: c, tier: s.tier, policyVersion: p.version, effectiveAt } });
+      reassessRisk(T);
+    };
+
+    switch (command.type) {
+      case 'RecordFact':
+        recordFact(command);
+        break;
+      case 'ClosePeriod':
+        closePeriod(command);
+        break;
+      case 'Sweep':
+        if (s.known) advanceTo(parseInstant(command.asOf));
+        break;
+    }
+    return out;
+  }
+
+  return { decide, evolve, policies };
+}
+
+function maxMonth(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
+}
+
+export const customerDecider = createCustomerDecider();
+
+/** Fold a whole history. */
+export function foldEvents(events: Iterable<DomainEvent>, state: CustomerState): CustomerState {
+  let s = state;
+  for (const e of events) s = evolve(s, e);
+  return s;
+}

@@ -1,0 +1,89 @@
+import type { EventMetadata } from '@crm/contracts';
+
+/** A global, ever-increasing position in the store (SQLite sequence; EventStoreDB commit position). */
+export type Position = bigint;
+export const START: Position = 0n;
+
+/** -1 = the stream must not exist yet; 'any' = no check (not used by the write side). */
+export type ExpectedRevision = number | 'any';
+export const NO_STREAM = -1;
+
+export interface NewEvent {
+  /** Deterministic id: the upstream eventId for a fact, a UUID v5 for derived events. */
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+export interface StoredEvent extends NewEvent {
+  streamId: string;
+  /** 0-based index within the stream. */
+  revision: number;
+  position: Position;
+}
+
+export interface AppendRequest {
+  streamId: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** Revision of the last event now in the stream. */
+  nextExpectedRevision: number;
+  /** Position of the last appended event. */
+  position: Position;
+}
+
+export class WrongExpectedVersionError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number,
+  ) {
+    super(`stream ${streamId}: expected revision ${String(expected)}, found ${actual}`);
+    this.name = 'WrongExpectedVersionError';
+  }
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with position > fromPosition. */
+  fromPosition?: Position;
+  maxCount?: number;
+  /** Only streams whose id starts with this prefix (e.g. 'customer-'). */
+  streamPrefix?: string;
+}
+
+export interface Subscription extends AsyncIterable<StoredEvent> {
+  /** Stop the subscription; the iterator ends. */
+  close(): Promise<void>;
+}
+
+/**
+ * The event-store port. Every adapter passes test/contract/event-store.contract.ts.
+ * - Appends are atomic per stream and checked against the expected revision.
+ * - `appendMany` appends to several streams; the embedded adapter does it in one transaction,
+ *   others may do it stream by stream. On a conflict it throws WrongExpectedVersionError and,
+ *   for the embedded adapter, appends nothing.
+ * - Reading everything yields events in position order; positions only grow.
+ * - A subscription catches up from a position and then follows new appends live.
+ */
+export interface EventStore {
+  append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  appendMany(requests: AppendRequest[]): Promise<AppendResult[]>;
+  /** Current revision of a stream, -1 if it does not exist. */
+  streamRevision(streamId: string): Promise<number>;
+  readStream(streamId: string, options?: { fromRevision?: number; maxCount?: number }): AsyncIterable<StoredEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;
+  subscribeToAll(options?: { fromPosition?: Position; streamPrefix?: string }): Subscription;
+  /** Which of these event ids are already recorded (idempotency by upstream eventId). */
+  existingEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Position of the last event in the store, START if empty. */
+  headPosition(): Promise<Position>;
+  close(): Promise<void>;
+}
+
+export const customerStream = (customerId: string): string => `customer-${customerId}`;
+export const CUSTOMER_STREAM_PREFIX = 'customer-';
