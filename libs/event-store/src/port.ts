@@ -80,6 +80,8 @@ export interface EventStore {
   subscribeToAll(options?: { fromPosition?: Position; streamPrefix?: string }): Subscription;
   /** Which of these event ids are already recorded (idempotency by upstream eventId). */
   existingEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Ids of the streams whose id starts with `prefix`, in id order. */
+  listStreams(prefix: string): AsyncIterable<string>;
   /** Position of the last event in the store, START if empty. */
   headPosition(): Promise<Position>;
   close(): Promise<void>;

@@ -352,7 +352,7 @@ describe('customer decider — churn risk (DESIGN §4.4)', () => {
     expect(risk(g.when(ship('2026-02-16T10:00:00+08:00', 1)).events)).toEqual([['HIGH', 'LOW', [], '2026-02-16T10:00:00.000+08:00']]);
   });
 
-  const baseline = [monthsAt(100_000, ['2026-01', '2026-02', '2026-03'])];
+  const baseline = monthsAt(100_000, ['2026-01', '2026-02', '2026-03']);
   it.each([
     [49_999, 'HIGH', 'CONTRIBUTION_DROP_50'],
     [50_000, 'MEDIUM', 'CONTRIBUTION_DROP_30'],

@@ -86,3 +86,9 @@ export function evolve(state: CustomerState, event: DomainEvent): CustomerState 
   if ('eventId' in event) s.ids = s.ids.add(event.eventId);
   return s;
 }
+
+/** A stored event back as the domain event the decider recorded (facts keep their upstream eventId as id). */
+export function domainEventFromStored(e: { id: string; type: string; data: unknown; metadata: { occurredAt: string; upstreamEventId?: string } }): DomainEvent {
+  const base = { type: e.type, at: e.metadata.occurredAt, data: e.data };
+  return (e.id === e.metadata.upstreamEventId ? { ...base, eventId: e.id } : base) as DomainEvent;
+}

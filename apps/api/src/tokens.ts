@@ -1,0 +1,1 @@
+export const WRITE_SIDE = Symbol('WRITE_SIDE');

@@ -1,0 +1,158 @@
+import { createHash } from 'crypto';
+import { v5 as uuidv5 } from 'uuid';
+import { SCHEMA_VERSION } from '@crm/contracts';
+import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
+import { customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
+
+/** Namespace of the UUID v5 ids of derived events: the same cause always gives the same ids. */
+export const DERIVED_ID_NAMESPACE = '4f0d2b6e-53a4-4f53-9c65-2a1c7a9e0d11';
+
+export interface CommandEnvelope {
+  customerId: string;
+  command: CustomerCommand;
+}
+
+export type CommandOutcome = 'recorded' | 'duplicate' | 'unchanged';
+
+export interface HandleResult {
+  outcomes: CommandOutcome[];
+  /** Position of the last appended event, null if nothing was appended. */
+  position: Position | null;
+  /** How many events of each type were appended. */
+  appended: Record<string, number>;
+}
+
+interface Entry {
+  state: CustomerState;
+  revision: number;
+  lastHash: string;
+}
+
+/** Tamper evidence: each event's hash covers its content and the previous event's hash in the stream. */
+export function chainHash(prevHash: string, e: { id: string; type: string; data: unknown; metadata: object }): string {
+  const { hash: _ignored, ...meta } = e.metadata as Record<string, unknown>;
+  return createHash('sha256').update(prevHash).update('\n').update(e.id).update('\n').update(e.type).update('\n').update(JSON.stringify(e.data)).update('\n').update(JSON.stringify(meta)).digest('hex');
+}
+
+/** The key of the cause of a command's events: derived ids and correlation come from it. */
+function causeOf(customerId: string, c: CustomerCommand): string {
+  switch (c.type) {
+    case 'RecordFact':
+      return c.event.eventId;
+    case 'ClosePeriod':
+      return `close:${c.month}:${customerId}`;
+    case 'Sweep':
+      return `sweep:${c.asOf}:${customerId}`;
+  }
+}
+
+/**
+ * The write side's command handler: loads each customer's state (cached), lets the decider decide,
+ * and appends everything a batch decided in one `appendMany` with the expected revisions.
+ * On a concurrency conflict it drops the cache and decides the batch again.
+ */
+export class CustomerWriter {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly decider: CustomerDecider = customerDecider,
+    private readonly now: () => Date = () => new Date(),
+    private readonly maxRetries = 5,
+  ) {}
+
+  async stateOf(customerId: string): Promise<CustomerState> {
+    return (await this.load(customerId)).state;
+  }
+
+  private async load(customerId: string): Promise<Entry> {
+    let entry = this.cache.get(customerId);
+    if (entry) return entry;
+    let state = initialState();
+    let revision = -1;
+    let lastHash = '';
+    for await (const e of this.store.readStream(customerStream(customerId))) {
+      state = this.decider.evolve(state, domainEventFromStored(e));
+      revision = e.revision;
+      lastHash = e.metadata.hash ?? '';
+    }
+    entry = { state, revision, lastHash };
+    this.cache.set(customerId, entry);
+    return entry;
+  }
+
+  /** Decide and append a batch of commands (in order per customer). Returns one outcome per command and the position reached. */
+  async handle(batch: readonly CommandEnvelope[]): Promise<HandleResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.tryHandle(batch);
+      } catch (err) {
+        if (!(err instanceof WrongExpectedVersionError) || attempt >= this.maxRetries) throw err;
+        this.cache.clear(); // someone else wrote: reload what we hold and decide again
+      }
+    }
+  }
+
+  private async tryHandle(batch: readonly CommandEnvelope[]): Promise<HandleResult> {
+    const appended: Record<string, number> = {};
+    const outcomes: CommandOutcome[] = new Array(batch.length);
+    const pending = new Map<string, { before: Entry; after: Entry; events: NewEvent[] }>();
+    const recordedAt = this.now().toISOString();
+    for (let i = 0; i < batch.length; i++) {
+      const { customerId, command } = batch[i];
+      let p = pending.get(customerId);
+      if (!p) {
+        const before = await this.load(customerId);
+        p = { before, after: { ...before }, events: [] };
+        pending.set(customerId, p);
+      }
+      const decided = this.decider.decide(command, p.after.state);
+      if (decided.length === 0) {
+        outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
+        continue;
+      }
+      outcomes[i] = 'recorded';
+      const cause = causeOf(customerId, command);
+      let state = p.after.state;
+      let hash = p.after.lastHash;
+      for (let k = 0; k < decided.length; k++) {
+        const d = decided[k];
+        state = this.decider.evolve(state, d);
+        const isFact = 'eventId' in d;
+        const data = d.data as { policyVersion?: number };
+        const ev: NewEvent = {
+          id: isFact ? d.eventId : uuidv5(`${cause}#${k}`, DERIVED_ID_NAMESPACE),
+          type: d.type,
+          data: d.data,
+          metadata: {
+            ...(command.type === 'RecordFact' ? { upstreamEventId: command.event.eventId } : {}),
+            correlationId: cause,
+            causationId: cause,
+            ...(data.policyVersion !== undefined ? { policyVersion: data.policyVersion } : {}),
+            occurredAt: d.at,
+            recordedAt,
+            schemaVersion: SCHEMA_VERSION,
+            ...(isFact && d.source !== undefined ? { source: d.source } : {}),
+          },
+        };
+        ev.metadata.hash = hash = chainHash(hash, ev);
+        p.events.push(ev);
+        appended[d.type] = (appended[d.type] ?? 0) + 1;
+      }
+      p.after = { state, revision: p.before.revision, lastHash: hash };
+    }
+    const requests = [...pending].filter(([, p]) => p.events.length > 0).map(([id, p]) => ({ streamId: customerStream(id), events: p.events, expectedRevision: p.before.revision }));
+    let position: Position | null = null;
+    if (requests.length > 0) {
+      const results = await this.store.appendMany(requests);
+      for (const r of results) if (position === null || r.position > position) position = r.position;
+    }
+    for (const [id, p] of pending) this.cache.set(id, { ...p.after, revision: p.before.revision + p.events.length });
+    return { outcomes, position, appended };
+  }
+
+  /** Forget cached states (another process may have written). */
+  reset(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,38 @@
+import { join } from 'path';
+import { EventStore, SqliteEventStore } from '@crm/event-store';
+import { CustomerWriter } from './customer-writer';
+import { IngestPipeline } from './ingest-pipeline';
+import { PeriodRegistry } from './period-registry';
+import { Quarantine, SqliteQuarantine } from './quarantine';
+
+/** The write side wired together: one store, one writer (its state cache), one pipeline. */
+export interface WriteSide {
+  store: EventStore;
+  writer: CustomerWriter;
+  periods: PeriodRegistry;
+  quarantine: Quarantine;
+  pipeline: IngestPipeline;
+  close(): Promise<void>;
+}
+
+export function createWriteSide(store: EventStore, quarantine: Quarantine): WriteSide {
+  const writer = new CustomerWriter(store);
+  const periods = new PeriodRegistry(store);
+  const pipeline = new IngestPipeline(store, writer, periods, quarantine);
+  return {
+    store,
+    writer,
+    periods,
+    quarantine,
+    pipeline,
+    async close() {
+      quarantine.close();
+      await store.close();
+    },
+  };
+}
+
+/** The embedded default: SQLite files under the data directory. */
+export function openEmbeddedWriteSide(dataDir: string): WriteSide {
+  return createWriteSide(SqliteEventStore.open(join(dataDir, 'events.sqlite')), new SqliteQuarantine(join(dataDir, 'quarantine.sqlite')));
+}

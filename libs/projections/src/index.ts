@@ -1,0 +1,2 @@
+export * from './customer-view';
+export * from './customer-queries';
