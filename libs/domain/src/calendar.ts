@@ -18,12 +18,20 @@ export function formatInstant(ms: number): string {
   return new Date(ms + BUSINESS_OFFSET_MS).toISOString().slice(0, 23) + '+08:00';
 }
 
-export function monthOf(ms: number): string {
-  return new Date(ms + BUSINESS_OFFSET_MS).toISOString().slice(0, 7);
+let memoDay = NaN;
+let memoDate = '';
+/** The UTC+8 calendar date of an instant, YYYY-MM-DD (memoised: consecutive events mostly share a day). */
+export function dayOf(ms: number): string {
+  const day = Math.floor((ms + BUSINESS_OFFSET_MS) / DAY_MS);
+  if (day !== memoDay) {
+    memoDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    memoDay = day;
+  }
+  return memoDate;
 }
 
-export function dayOf(ms: number): string {
-  return new Date(ms + BUSINESS_OFFSET_MS).toISOString().slice(0, 10);
+export function monthOf(ms: number): string {
+  return dayOf(ms).slice(0, 7);
 }
 
 function splitMonth(month: string): [number, number] {

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { v5 as uuidv5 } from 'uuid';
 import { SCHEMA_VERSION } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
@@ -25,13 +24,6 @@ export interface HandleResult {
 interface Entry {
   state: CustomerState;
   revision: number;
-  lastHash: string;
-}
-
-/** Tamper evidence: each event's hash covers its content and the previous event's hash in the stream. */
-export function chainHash(prevHash: string, e: { id: string; type: string; data: unknown; metadata: object }): string {
-  const { hash: _ignored, ...meta } = e.metadata as Record<string, unknown>;
-  return createHash('sha256').update(prevHash).update('\n').update(e.id).update('\n').update(e.type).update('\n').update(JSON.stringify(e.data)).update('\n').update(JSON.stringify(meta)).digest('hex');
 }
 
 /** The key of the cause of a command's events: derived ids and correlation come from it. */
@@ -70,13 +62,11 @@ export class CustomerWriter {
     if (entry) return entry;
     let state = initialState();
     let revision = -1;
-    let lastHash = '';
     for await (const e of this.store.readStream(customerStream(customerId))) {
       state = this.decider.evolve(state, domainEventFromStored(e));
       revision = e.revision;
-      lastHash = e.metadata.hash ?? '';
     }
-    entry = { state, revision, lastHash };
+    entry = { state, revision };
     this.cache.set(customerId, entry);
     return entry;
   }
@@ -106,18 +96,15 @@ export class CustomerWriter {
         p = { before, after: { ...before }, events: [] };
         pending.set(customerId, p);
       }
-      const decided = this.decider.decide(command, p.after.state);
+      const { events: decided, state } = this.decider.decideAndEvolve(command, p.after.state);
       if (decided.length === 0) {
         outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
         continue;
       }
       outcomes[i] = 'recorded';
       const cause = causeOf(customerId, command);
-      let state = p.after.state;
-      let hash = p.after.lastHash;
       for (let k = 0; k < decided.length; k++) {
         const d = decided[k];
-        state = this.decider.evolve(state, d);
         const isFact = 'eventId' in d;
         const data = d.data as { policyVersion?: number };
         const ev: NewEvent = {
@@ -135,11 +122,10 @@ export class CustomerWriter {
             ...(isFact && d.source !== undefined ? { source: d.source } : {}),
           },
         };
-        ev.metadata.hash = hash = chainHash(hash, ev);
         p.events.push(ev);
         appended[d.type] = (appended[d.type] ?? 0) + 1;
       }
-      p.after = { state, revision: p.before.revision, lastHash: hash };
+      p.after = { state, revision: p.before.revision };
     }
     const requests = [...pending].filter(([, p]) => p.events.length > 0).map(([id, p]) => ({ streamId: customerStream(id), events: p.events, expectedRevision: p.before.revision }));
     let position: Position | null = null;

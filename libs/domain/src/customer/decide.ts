@@ -16,6 +16,8 @@ const DUE_ORDER = { STAGE: 0, SLA: 1, RISK: 2 } as const;
 
 export interface CustomerDecider {
   decide(command: CustomerCommand, state: CustomerState): DomainEvent[];
+  /** `decide`, plus the state after folding the decided events (saves folding them again). */
+  decideAndEvolve(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState };
   evolve(state: CustomerState, event: DomainEvent): CustomerState;
   policies: PolicyBook;
 }
@@ -28,7 +30,7 @@ export interface CustomerDecider {
 export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): CustomerDecider {
   const policyAt = (ms: number): Policy => policies.forMonth(monthOf(ms));
 
-  function decide(command: CustomerCommand, state: CustomerState): DomainEvent[] {
+  function decideAndEvolve(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState } {
     const out: DomainEvent[] = [];
     let s = state;
     const emit = (e: DomainEvent): void => {
@@ -196,10 +198,10 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
         if (s.known) advanceTo(parseInstant(command.asOf));
         break;
     }
-    return out;
+    return { events: out, state: s };
   }
 
-  return { decide, evolve, policies };
+  return { decide: (command, state) => decideAndEvolve(command, state).events, decideAndEvolve, evolve, policies };
 }
 
 function maxMonth(a: string | null, b: string | null): string | null {

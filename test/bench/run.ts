@@ -1,0 +1,88 @@
+import { fork } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
+import { cpus, tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { readNdjsonFile } from '@crm/ingest';
+import { writeBenchFile } from './generate-events';
+
+/**
+ * `npm run bench`: writes bench-report.json (and prints it). Bounded: one generated file, one import.
+ * BENCH_EVENTS sets the size (default 1,000,000).
+ */
+interface ImportReport {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  seconds: number;
+  peakRssBytes: number;
+}
+
+function runImport(dataDir: string, file: string): Promise<ImportReport> {
+  return new Promise((ok, fail) => {
+    const child = fork(join(__dirname, 'import-runner.js'), [dataDir, file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let report: ImportReport | undefined;
+    child.on('message', (m) => (report = m as ImportReport));
+    child.on('exit', (code) => (report && code === 0 ? ok(report) : fail(new Error(`import runner exited with ${code}`))));
+  });
+}
+
+/** The raw JSON.parse rate of the same file, read the same way (line by line, streaming). */
+async function rawParseRate(file: string): Promise<{ lines: number; seconds: number; perSecond: number }> {
+  const t0 = process.hrtime.bigint();
+  let lines = 0;
+  for await (const item of readNdjsonFile(file)) {
+    if ('raw' in item) JSON.parse(item.raw);
+    lines++;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { lines, seconds, perSecond: lines / seconds };
+}
+
+async function main(): Promise<void> {
+  const events = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+  const work = mkdtempSync(join(tmpdir(), 'crm-bench-'));
+  const cacheDir = resolve('.cache/bench');
+  mkdirSync(cacheDir, { recursive: true });
+  const file = join(cacheDir, `events-${events}.ndjson`);
+  if (!existsSync(file)) {
+    process.stderr.write(`bench: generating ${events} events → ${file}\n`);
+    await writeBenchFile(file, events);
+  }
+  try {
+    process.stderr.write('bench: raw JSON.parse of the file…\n');
+    const parse = await rawParseRate(file);
+    process.stderr.write('bench: crm import (fresh store)…\n');
+    const first = await runImport(join(work, 'data'), file);
+    process.stderr.write('bench: crm import of the same file again (all duplicates)…\n');
+    const again = await runImport(join(work, 'data'), file);
+    const perSecond = first.accepted / first.seconds;
+    const report = {
+      at: new Date().toISOString(),
+      machine: { node: process.version, cpus: cpus().length },
+      file: { events, bytes: statSync(file).size },
+      rawParse: { linesPerSecond: Math.round(parse.perSecond), seconds: round(parse.seconds) },
+      import: {
+        eventsPerSecond: Math.round(perSecond),
+        seconds: round(first.seconds),
+        accepted: first.accepted,
+        peakRssMiB: Math.round(first.peakRssBytes / 2 ** 20),
+        ratioToRawParse: round(perSecond / parse.perSecond),
+      },
+      reimport: { eventsPerSecond: Math.round((again.duplicates + again.accepted) / again.seconds), accepted: again.accepted, duplicates: again.duplicates, peakRssMiB: Math.round(again.peakRssBytes / 2 ** 20) },
+      targets: { eventsPerSecond: 50_000, ratioToRawParse: 0.15, peakRssMiB: 1024 },
+    };
+    const out = resolve('bench-report.json');
+    writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    process.stderr.write(`bench: report written to ${out}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
