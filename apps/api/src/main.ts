@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { dataDir } from '@crm/config';
 import { openEmbeddedWriteSide } from '@crm/ingest';
 import { createApp } from './bootstrap';
-import { loadDemo } from '../../cli/src/demo';
+import { loadDemo } from '@crm/demo';
 
 async function main(): Promise<void> {
   const dir = dataDir();

@@ -140,7 +140,7 @@ program
   .option('--customers <n>', 'how many customers', (v) => parseInt(v, 10), 2000)
   .option('--json', 'print the result as JSON on stdout')
   .action(async (opts: { seed: number; customers: number; json?: boolean }) => {
-    const { loadDemo } = await import('./demo');
+    const { loadDemo } = await import('@crm/demo');
     const r = await withWriteSide((w) => loadDemo(w, { seed: opts.seed, customers: opts.customers }, info));
     if (opts.json) printJson(r);
     else console.log(`demo loaded: ${r.accepted} events accepted, ${r.closedMonths.length} months closed, swept as of ${r.sweptAsOf}`);

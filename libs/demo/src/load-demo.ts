@@ -1,4 +1,4 @@
-import { generateDemoHistory } from '@crm/demo';
+import { generateDemoHistory } from './history';
 import { addMonths, formatInstant, monthOf, parseInstant, startOfMonth } from '@crm/domain';
 import { RawInput, sweepAll, WriteSide } from '@crm/ingest';
 
