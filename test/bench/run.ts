@@ -19,7 +19,7 @@ interface ImportReport {
 
 function runImport(dataDir: string, file: string): Promise<ImportReport> {
   return new Promise((ok, fail) => {
-    const child = fork(join(__dirname, 'import-runner.js'), [dataDir, file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(__dirname, 'import-runner.js'), [dataDir, file], { execArgv: ['--max-semi-space-size=64'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let report: ImportReport | undefined;
     child.on('message', (m) => (report = m as ImportReport));
     child.on('exit', (code) => (report && code === 0 ? ok(report) : fail(new Error(`import runner exited with ${code}`))));

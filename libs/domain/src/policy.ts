@@ -77,6 +77,10 @@ export class PolicyBook {
     if (versions.length === 0) throw new Error('a policy book needs at least one policy');
     this.versions = [...versions].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom));
   }
+  /** The policy in force at an instant (its UTC+8 month). */
+  forInstant(ms: number, monthOf: (ms: number) => string): Policy {
+    return this.versions.length === 1 ? this.versions[0] : this.forMonth(monthOf(ms));
+  }
   forMonth(month: string): Policy {
     let p = this.versions[0];
     for (const v of this.versions) if (v.effectiveFrom <= month) p = v;

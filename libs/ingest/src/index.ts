@@ -5,3 +5,4 @@ export * from './ndjson';
 export * from './period-registry';
 export * from './quarantine';
 export * from './write-side';
+export * from './event-ids';

@@ -1,7 +1,7 @@
 import { MONTH } from '@crm/contracts';
 import { EventStore, Position } from '@crm/event-store';
-import { v5 as uuidv5 } from 'uuid';
-import { CustomerWriter, DERIVED_ID_NAMESPACE } from './customer-writer';
+import { CustomerWriter } from './customer-writer';
+import { derivedEventId } from './event-ids';
 import { customerIdBatches } from './customers';
 
 export const PERIODS_STREAM = 'periods';
@@ -53,7 +53,7 @@ export class PeriodRegistry {
       const rev = await this.store.streamRevision(PERIODS_STREAM);
       const r = await this.store.append(
         PERIODS_STREAM,
-        [{ id: uuidv5(`period-closed:${month}`, DERIVED_ID_NAMESPACE), type: 'PeriodClosed', data: { month, customers }, metadata: { correlationId: `close:${month}`, causationId: `close:${month}`, occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(), schemaVersion: 1 } }],
+        [{ id: derivedEventId(`period-closed:${month}`, 0), type: 'PeriodClosed', data: { month, customers }, metadata: { correlationId: `close:${month}`, causationId: `close:${month}`, occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(), schemaVersion: 1 } }],
         rev,
       );
       position = r.position;

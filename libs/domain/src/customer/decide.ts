@@ -28,7 +28,7 @@ export interface CustomerDecider {
  * No clock: every instant comes from an event, a close's month or a sweep's `asOf`.
  */
 export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): CustomerDecider {
-  const policyAt = (ms: number): Policy => policies.forMonth(monthOf(ms));
+  const policyAt = (ms: number): Policy => policies.forInstant(ms, monthOf);
 
   function decideAndEvolve(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState } {
     const out: DomainEvent[] = [];
