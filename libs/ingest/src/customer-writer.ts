@@ -1,7 +1,7 @@
 import { derivedEventId } from './event-ids';
 import { EventMetadata, SCHEMA_VERSION } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
-import { customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
+import { AppendRequest, customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
 
 
 export interface CommandEnvelope {
@@ -10,6 +10,13 @@ export interface CommandEnvelope {
 }
 
 export type CommandOutcome = 'recorded' | 'duplicate' | 'unchanged';
+
+export interface DecidedBatch {
+  outcomes: CommandOutcome[];
+  appended: Record<string, number>;
+  /** Appends what was decided; resolves once it is durable. */
+  commit(): Promise<HandleResult>;
+}
 
 export interface HandleResult {
   outcomes: CommandOutcome[];
@@ -73,28 +80,32 @@ export class CustomerWriter {
   async handle(batch: readonly CommandEnvelope[]): Promise<HandleResult> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.tryHandle(batch);
+        return await (await this.decide(batch)).commit();
       } catch (err) {
         if (!(err instanceof WrongExpectedVersionError) || attempt >= this.maxRetries) throw err;
-        this.cache.clear(); // someone else wrote: reload what we hold and decide again
+        // someone else wrote: the cache was dropped, reload and decide again
       }
     }
   }
 
-  private async tryHandle(batch: readonly CommandEnvelope[]): Promise<HandleResult> {
+  /**
+   * Decides a batch and updates the cached states as if its append will succeed, so the next batch can
+   * be decided while this one is appended (`commit`). If the append fails the cache is dropped.
+   */
+  async decide(batch: readonly CommandEnvelope[]): Promise<DecidedBatch> {
     const appended: Record<string, number> = {};
     const outcomes: CommandOutcome[] = new Array(batch.length);
-    const pending = new Map<string, { before: Entry; after: Entry; events: NewEvent[] }>();
+    const pending = new Map<string, { before: Entry; state: CustomerState; events: NewEvent[] }>();
     const recordedAt = this.now().toISOString();
     for (let i = 0; i < batch.length; i++) {
       const { customerId, command } = batch[i];
       let p = pending.get(customerId);
       if (!p) {
-        const before = await this.load(customerId);
-        p = { before, after: { ...before }, events: [] };
+        const before = this.cache.get(customerId) ?? (await this.load(customerId));
+        p = { before, state: before.state, events: [] };
         pending.set(customerId, p);
       }
-      const { events: decided, state } = this.decider.decideAndEvolve(command, p.after.state);
+      const { events: decided, state } = this.decider.decideAndEvolve(command, p.state);
       if (decided.length === 0) {
         outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
         continue;
@@ -110,20 +121,33 @@ export class CustomerWriter {
         const policyVersion = (d.data as { policyVersion?: number }).policyVersion;
         if (policyVersion !== undefined) metadata.policyVersion = policyVersion;
         if (isFact && d.source !== undefined) metadata.source = d.source;
-        const ev: NewEvent = { id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata };
-        p.events.push(ev);
+        p.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
         appended[d.type] = (appended[d.type] ?? 0) + 1;
       }
-      p.after = { state, revision: p.before.revision };
+      p.state = state;
     }
-    const requests = [...pending].filter(([, p]) => p.events.length > 0).map(([id, p]) => ({ streamId: customerStream(id), events: p.events, expectedRevision: p.before.revision }));
-    let position: Position | null = null;
-    if (requests.length > 0) {
-      const results = await this.store.appendMany(requests);
-      for (const r of results) if (position === null || r.position > position) position = r.position;
+    const requests: AppendRequest[] = [];
+    for (const [id, p] of pending) {
+      if (p.events.length === 0) continue;
+      requests.push({ streamId: customerStream(id), events: p.events, expectedRevision: p.before.revision });
+      this.cache.set(id, { state: p.state, revision: p.before.revision + p.events.length });
     }
-    for (const [id, p] of pending) this.cache.set(id, { ...p.after, revision: p.before.revision + p.events.length });
-    return { outcomes, position, appended };
+    return {
+      outcomes,
+      appended,
+      commit: async () => {
+        let position: Position | null = null;
+        if (requests.length > 0) {
+          try {
+            for (const r of await this.store.appendMany(requests)) if (position === null || r.position > position) position = r.position;
+          } catch (err) {
+            this.cache.clear();
+            throw err;
+          }
+        }
+        return { outcomes, position, appended };
+      },
+    };
   }
 
   /** Forget cached states (another process may have written). */

@@ -1,6 +1,6 @@
 import { parseUpstreamLine, UpstreamEvent, validateUpstream, Validation } from '@crm/contracts';
-import { EventStore, Position } from '@crm/event-store';
-import { CustomerWriter } from './customer-writer';
+import { EventStore, Position, WrongExpectedVersionError } from '@crm/event-store';
+import { CommandEnvelope, CustomerWriter, HandleResult } from './customer-writer';
 import { PeriodRegistry } from './period-registry';
 import { Quarantine, Rejection } from './quarantine';
 
@@ -42,31 +42,70 @@ export class IngestPipeline {
   async ingest(input: AsyncIterable<RawInput> | Iterable<RawInput>, options: IngestOptions): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0, rejections: [], position: null };
     const batchSize = options.batchSize ?? 2000;
-    let batch: RawInput[] = [];
-    let done = 0;
+    const closedThrough = await this.periods.closedThrough();
     let position: Position | null = null;
-    const flush = async () => {
-      const p = await this.processBatch(batch, options.source, result);
-      if (p !== null && (position === null || p > position)) position = p;
+    let done = 0;
+    // One batch is appended (on the store's writer thread) while the next is validated and decided.
+    let inFlight: { commands: CommandEnvelope[]; commit: Promise<HandleResult> } | null = null;
+    let inFlightIds = new Set<string>();
+
+    const count = (r: HandleResult) => {
+      for (const o of r.outcomes) if (o === 'recorded') result.accepted++;
+      else result.duplicates++;
+      if (r.position !== null && (position === null || r.position > position)) position = r.position;
+    };
+    /** Waits for the batch in flight; false if it met a concurrent writer and had to be redone. */
+    const settle = async (): Promise<boolean> => {
+      if (!inFlight) return true;
+      const f = inFlight;
+      inFlight = null;
+      try {
+        count(await f.commit);
+        return true;
+      } catch (err) {
+        if (!(err instanceof WrongExpectedVersionError)) throw err;
+        count(await this.writer.handle(f.commands)); // reloads and decides again
+        return false;
+      }
+    };
+    const step = async (batch: RawInput[]) => {
+      const fresh = await this.screen(batch, options.source, result, inFlightIds);
+      const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough } }));
+      const decided = commands.length ? await this.writer.decide(commands) : null;
+      const previousHeld = await settle();
+      inFlightIds = new Set(fresh.map((e) => e.eventId));
+      if (decided) {
+        if (previousHeld) {
+          const commit = decided.commit();
+          commit.catch(() => undefined); // awaited by settle(); this only keeps the rejection from being reported as unhandled
+          inFlight = { commands, commit };
+        } else count(await this.writer.handle(commands)); // it was decided on states that did not hold
+      }
       done += batch.length;
-      batch = [];
       options.onProgress?.(done);
     };
+
+    let batch: RawInput[] = [];
     for await (const item of input as AsyncIterable<RawInput>) {
       batch.push(item);
-      if (batch.length >= batchSize) await flush();
+      if (batch.length >= batchSize) {
+        await step(batch);
+        batch = [];
+      }
     }
-    if (batch.length) await flush();
+    if (batch.length) await step(batch);
+    await settle();
     result.position = position === null ? null : String(position);
     return result;
   }
 
-  private async processBatch(batch: RawInput[], source: string, result: IngestResult): Promise<Position | null> {
-    const valid: { item: RawInput; event: UpstreamEvent }[] = [];
+  /** Validates a batch (rejections quarantined) and drops eventIds already recorded, in flight, or repeated. */
+  private async screen(batch: RawInput[], source: string, result: IngestResult, inFlightIds: ReadonlySet<string>): Promise<UpstreamEvent[]> {
+    const valid: UpstreamEvent[] = [];
     const quarantined: Parameters<Quarantine['put']>[0] = [];
     for (const item of batch) {
       const v: Validation = 'raw' in item ? parseUpstreamLine(item.raw) : validateUpstream(item.value);
-      if (v.ok) valid.push({ item, event: v.event });
+      if (v.ok) valid.push(v.event);
       else {
         result.rejected++;
         result.rejections.push({ line: item.line, ...(v.eventId !== undefined ? { eventId: v.eventId } : {}), errors: v.errors });
@@ -76,22 +115,17 @@ export class IngestPipeline {
     this.quarantine.put(quarantined);
 
     // eventIds are unique across all customers: drop those already recorded, and repeats within the batch.
-    const known = await this.store.existingEventIds(valid.map((v) => v.event.eventId));
+    const known = await this.store.existingEventIds(valid.map((e) => e.eventId));
     const seen = new Set<string>();
     const fresh: UpstreamEvent[] = [];
-    for (const { event } of valid) {
-      if (known.has(event.eventId) || seen.has(event.eventId)) result.duplicates++;
+    for (const event of valid) {
+      if (known.has(event.eventId) || inFlightIds.has(event.eventId) || seen.has(event.eventId)) result.duplicates++;
       else {
         seen.add(event.eventId);
         fresh.push(event);
       }
     }
-    if (fresh.length === 0) return null;
-    const closedThrough = await this.periods.closedThrough();
-    const { outcomes, position } = await this.writer.handle(fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough } })));
-    for (const o of outcomes) if (o === 'recorded') result.accepted++;
-    else result.duplicates++;
-    return position;
+    return fresh;
   }
 }
 
