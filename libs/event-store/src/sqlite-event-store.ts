@@ -1,0 +1,570 @@
+import { mkdirSync } from 'fs';
+import { dirname, resolve } from 'path';
+import Database from 'better-sqlite3';
+import type { EventMetadata } from '@crm/contracts';
+import {
+  START,
+  WrongExpectedVersionError,
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type Position,
+  type ReadAllOptions,
+  type StoredEvent,
+  type Subscription,
+} from './port';
+
+/**
+ * Embedded event store on SQLite (better-sqlite3).
+ *
+ * Layout: one `events` table; `position` is the rowid (AUTOINCREMENT, so a position is never reused),
+ * `UNIQUE(stream_id, revision)` doubles as the index that gives a stream's current revision
+ * (no separate `streams` table: the lookup is one covering-index seek and saves a write per stream).
+ * `UNIQUE(event_id)` makes a duplicate event id fail the whole append.
+ *
+ * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
+ * the database is never corrupted, but the last transactions before an OS crash or power loss can be
+ * lost (the WAL is fsynced at checkpoints, not at every commit). Pass `{ synchronous: 'FULL' }` to fsync
+ * the WAL on every commit (slower appends) when that matters.
+ *
+ * Concurrency: one writer at a time (SQLite lock); appends use `BEGIN IMMEDIATE` so the expected-revision
+ * check and the insert see the same state even with other connections or processes on the same file;
+ * `busy_timeout` makes them wait for the lock. Positions are assigned inside the write transaction, so
+ * they grow in commit order and a reader never sees a gap filled later.
+ */
+export interface SqliteEventStoreOptions {
+  /** Default 'NORMAL' (see durability above). */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Wait this long for the write lock held by another connection. Default 5,000 ms. */
+  busyTimeoutMs?: number;
+  /** Rows read per query by readStream / readAll / subscriptions. Default 1,000 (measured: as fast as 5,000, less memory). */
+  pageSize?: number;
+  /** A caught-up subscription re-checks the file this often (appends by other connections/processes). Default 200 ms. */
+  pollIntervalMs?: number;
+  /** SQLite page cache in KiB. Default 65,536 (64 MiB). */
+  cacheSizeKiB?: number;
+  /**
+   * WAL pages after which a commit checkpoints the WAL into the database. Default 65,536 (256 MiB with 4 KiB
+   * pages; SQLite's default is 1,000): index pages rewritten by many commits are copied to the database once
+   * per checkpoint instead of ~once per commit. Measured on 1M appends: 1,000 -> 25k events/s, 16,384 -> 38k,
+   * 100,000 -> 53k. After a checkpoint the WAL file is truncated to 64 MiB.
+   */
+  walAutocheckpointPages?: number;
+  /** Memory-map this many bytes of the file for reads. Default 256 MiB; 0 turns it off. */
+  mmapSizeBytes?: number;
+}
+
+/** An event id that is already recorded (or appears twice in one append). Nothing of the append was written. */
+export class DuplicateEventIdError extends Error {
+  constructor(readonly eventIds: readonly string[]) {
+    super(`duplicate event id(s): ${eventIds.slice(0, 10).join(', ')}${eventIds.length > 10 ? ', ...' : ''}`);
+    this.name = 'DuplicateEventIdError';
+  }
+}
+
+/** [position, event_id, stream_id, revision, type, data, metadata] */
+type Row = [number, string, string, number, string, string, string];
+
+/** Rows per multi-row INSERT statement (fewer statement executions; ~15% faster appends than row by row). */
+const INSERT_CHUNK = 32;
+
+/** Stream ids listed per read transaction by listStreams. */
+const STREAM_PAGE = 1000;
+
+const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position  INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id  TEXT NOT NULL UNIQUE,
+  stream_id TEXT NOT NULL,
+  revision  INTEGER NOT NULL,
+  type      TEXT NOT NULL,
+  data      TEXT NOT NULL,
+  metadata  TEXT NOT NULL,
+  UNIQUE (stream_id, revision)
+);`;
+
+function toStored(r: Row): StoredEvent {
+  return {
+    id: r[1],
+    type: r[4],
+    data: JSON.parse(r[5]) as unknown,
+    metadata: JSON.parse(r[6]) as EventMetadata,
+    streamId: r[2],
+    revision: r[3],
+    position: BigInt(r[0]),
+  };
+}
+
+function checkExpected(expected: ExpectedRevision): void {
+  if (expected !== 'any' && !(Number.isInteger(expected) && expected >= -1)) {
+    throw new TypeError(`invalid expected revision ${String(expected)}`);
+  }
+}
+
+function toNumber(position: Position | undefined): number {
+  if (position === undefined) return 0;
+  if (position < 0n) return 0;
+  if (position > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`position ${position} out of range`);
+  return Number(position);
+}
+
+/** Wakes caught-up subscriptions after a commit. Shared by every store of the same file in this process. */
+class Notifier {
+  version = 0;
+  readonly waiters = new Set<() => void>();
+  users = 0;
+  notify(): void {
+    this.version++;
+    for (const w of [...this.waiters]) w();
+  }
+}
+const notifiers = new Map<string, Notifier>();
+
+export class SqliteEventStore implements EventStore {
+  private readonly pageSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly notifier: Notifier;
+  private readonly notifierKey: string | undefined;
+  private readonly subscriptions = new Set<SqliteSubscription>();
+  private closed = false;
+
+  private readonly stInsert: Database.Statement<unknown[]>;
+  private readonly stInsertChunk: Database.Statement<unknown[]>;
+  private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * 6).fill(null);
+  private readonly stStreamHead: Database.Statement<[string], [number, number]>;
+  private readonly stEventExists: Database.Statement<[string], number>;
+  private readonly stHead: Database.Statement<[], number | null>;
+  private readonly stReadStream: Database.Statement<[string, number, number], Row>;
+  private readonly stReadAll: Database.Statement<[number, number], Row>;
+  private readonly stReadAllPrefix: Database.Statement<[number, number, string, number], Row>;
+  private readonly appendTxn: Database.Transaction<(requests: readonly AppendRequest[]) => AppendResult[]>;
+  private readonly lookupIdsTxn: Database.Transaction<(ids: readonly string[]) => Set<string>>;
+  private readonly stFirstStream: Database.Statement<[string], string>;
+  private readonly stNextStream: Database.Statement<[string], string>;
+  private readonly streamPageTxn: Database.Transaction<(prefix: string, after: string | undefined) => string[]>;
+
+  /** Opens (creating it and its directory if needed) the store at `file`; ':memory:' for a private in-memory store. */
+  static open(file: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    const memory = file === ':memory:' || file === '';
+    if (!memory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    const db = new Database(file);
+    try {
+      return new SqliteEventStore(db, options);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Takes ownership of `db` (closed by `close()`). */
+  constructor(
+    private readonly db: Database.Database,
+    options: SqliteEventStoreOptions = {},
+  ) {
+    this.pageSize = Math.max(1, options.pageSize ?? 1000);
+    this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 200);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    if (!db.memory) db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`cache_size = ${-Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65536))}`);
+    if (!db.memory) db.pragma(`mmap_size = ${Math.max(0, Math.floor(options.mmapSizeBytes ?? 256 * 1024 * 1024))}`);
+    db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages ?? 65536))}`);
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    db.pragma('temp_store = MEMORY');
+    db.exec(SCHEMA);
+
+    this.stInsert = db.prepare(
+      'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.stInsertChunk = db.prepare(
+      `INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ${new Array<string>(INSERT_CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
+    this.stStreamHead = db
+      .prepare<[string], [number, number]>(
+        'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+      )
+      .raw();
+    this.stEventExists = db.prepare<[string], number>('SELECT 1 FROM events WHERE event_id = ?').pluck();
+    this.stHead = db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
+    this.stReadStream = db
+      .prepare<[string, number, number], Row>(
+        `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+      )
+      .raw();
+    this.stReadAll = db
+      .prepare<[number, number], Row>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
+      .raw();
+    this.stReadAllPrefix = db
+      .prepare<[number, number, string, number], Row>(
+        `SELECT ${COLUMNS} FROM events WHERE position > ? AND substr(stream_id, 1, ?) = ? ORDER BY position LIMIT ?`,
+      )
+      .raw();
+    this.appendTxn = db.transaction((requests: readonly AppendRequest[]) => this.appendInTransaction(requests));
+    this.lookupIdsTxn = db.transaction((ids: readonly string[]) => {
+      const found = new Set<string>();
+      const st = this.stEventExists;
+      for (let i = 0; i < ids.length; i++) if (st.get(ids[i]) !== undefined) found.add(ids[i]);
+      return found;
+    });
+    this.stFirstStream = db
+      .prepare<[string], string>('SELECT stream_id FROM events WHERE stream_id >= ? ORDER BY stream_id LIMIT 1')
+      .pluck();
+    this.stNextStream = db
+      .prepare<[string], string>('SELECT stream_id FROM events WHERE stream_id > ? ORDER BY stream_id LIMIT 1')
+      .pluck();
+    this.streamPageTxn = db.transaction((prefix: string, after: string | undefined) => {
+      const page: string[] = [];
+      let id = after === undefined ? this.stFirstStream.get(prefix) : this.stNextStream.get(after);
+      while (id !== undefined && id.startsWith(prefix)) {
+        page.push(id);
+        if (page.length === STREAM_PAGE) break;
+        id = this.stNextStream.get(id);
+      }
+      return page;
+    });
+
+    this.notifierKey = db.memory ? undefined : resolve(db.name);
+    let notifier = this.notifierKey === undefined ? undefined : notifiers.get(this.notifierKey);
+    if (!notifier) {
+      notifier = new Notifier();
+      if (this.notifierKey !== undefined) notifiers.set(this.notifierKey, notifier);
+    }
+    notifier.users++;
+    this.notifier = notifier;
+  }
+
+  append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    try {
+      return Promise.resolve(this.appendManySync([{ streamId, events, expectedRevision }])[0]);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    try {
+      return Promise.resolve(this.appendManySync(requests));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /**
+   * Synchronous `appendMany`: every request in one transaction; all expected revisions are checked
+   * before anything is written. Throws WrongExpectedVersionError or DuplicateEventIdError, appending nothing.
+   */
+  appendManySync(requests: readonly AppendRequest[]): AppendResult[] {
+    this.assertOpen();
+    if (requests.length === 0) return [];
+    for (const r of requests) {
+      if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
+      checkExpected(r.expectedRevision);
+    }
+    let results: AppendResult[];
+    try {
+      results = this.appendTxn.immediate(requests);
+    } catch (err) {
+      throw this.explainAppendError(err, requests);
+    }
+    if (results.length > 0) this.notifier.notify();
+    return results;
+  }
+
+  private appendInTransaction(requests: readonly AppendRequest[]): AppendResult[] {
+    const n = requests.length;
+    const startRevision = new Array<number>(n);
+    const startPosition = new Array<number>(n);
+    // A stream that appears more than once in the batch: the earlier request it continues from.
+    const previous = new Array<number>(n);
+    let inBatch: Map<string, number> | undefined;
+    for (let i = 0; i < n; i++) {
+      const req = requests[i];
+      const prev = inBatch?.get(req.streamId);
+      let revision: number;
+      if (prev === undefined) {
+        const head = this.stStreamHead.get(req.streamId);
+        revision = head ? head[0] : -1;
+        startPosition[i] = head ? head[1] : 0;
+        previous[i] = -1;
+      } else {
+        revision = startRevision[prev] + requests[prev].events.length;
+        previous[i] = prev;
+      }
+      if (req.expectedRevision !== 'any' && req.expectedRevision !== revision) {
+        throw new WrongExpectedVersionError(req.streamId, req.expectedRevision, revision);
+      }
+      startRevision[i] = revision;
+      if (n > 1) (inBatch ??= new Map()).set(req.streamId, i);
+    }
+    // Insert phase: rows go in request order, INSERT_CHUNK rows per statement. Under the write lock the
+    // AUTOINCREMENT positions of one transaction are consecutive, so row k of the batch gets first + k.
+    const lastRow = new Array<number>(n);
+    const params = this.chunkParams;
+    let p = 0;
+    let rows = 0;
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < n; i++) {
+      const req = requests[i];
+      const events = req.events;
+      const streamId = req.streamId;
+      let revision = startRevision[i];
+      for (let j = 0; j < events.length; j++) {
+        const e = events[j];
+        params[p++] = e.id;
+        params[p++] = streamId;
+        params[p++] = ++revision;
+        params[p++] = e.type;
+        params[p++] = JSON.stringify(e.data) ?? 'null';
+        params[p++] = JSON.stringify(e.metadata);
+        if (p === params.length) {
+          last = this.stInsertChunk.run(params).lastInsertRowid as number;
+          if (first === -1) first = last - INSERT_CHUNK + 1;
+          p = 0;
+        }
+      }
+      rows += events.length;
+      lastRow[i] = events.length > 0 ? rows - 1 : -1;
+    }
+    for (let q = 0; q < p; q += 6) {
+      last = this.stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5])
+        .lastInsertRowid as number;
+      if (first === -1) first = last;
+    }
+    if (rows > 0 && last !== first + rows - 1) {
+      throw new Error(`SqliteEventStore: positions of one append are not consecutive (${first}..${last} for ${rows} rows)`);
+    }
+    params.fill(null, 0, p); // do not keep the last chunk's strings alive
+
+    const lastPosition = new Array<number>(n);
+    const results = new Array<AppendResult>(n);
+    for (let i = 0; i < n; i++) {
+      const position =
+        lastRow[i] >= 0 ? first + lastRow[i] : previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
+      lastPosition[i] = position;
+      results[i] = {
+        streamId: requests[i].streamId,
+        nextExpectedRevision: startRevision[i] + requests[i].events.length,
+        position: BigInt(position),
+      };
+    }
+    return results;
+  }
+
+  private explainAppendError(err: unknown, requests: readonly AppendRequest[]): unknown {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('events.event_id')) {
+      const ids: string[] = [];
+      for (const r of requests) for (const ev of r.events) ids.push(ev.id);
+      const dup = new Set<string>();
+      const seen = new Set<string>();
+      for (const id of ids) {
+        if (seen.has(id)) dup.add(id);
+        seen.add(id);
+      }
+      for (const id of this.existingEventIdsSync(ids)) dup.add(id);
+      return new DuplicateEventIdError([...dup]);
+    }
+    return err;
+  }
+
+  streamRevision(streamId: string): Promise<number> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.stStreamHead.get(streamId)?.[0] ?? -1);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  async *readStream(streamId: string, options: { fromRevision?: number; maxCount?: number } = {}): AsyncGenerator<StoredEvent> {
+    let from = Math.max(0, options.fromRevision ?? 0);
+    let remaining = options.maxCount ?? Infinity;
+    while (remaining > 0) {
+      this.assertOpen();
+      const limit = Math.min(this.pageSize, remaining);
+      const rows = this.stReadStream.all(streamId, from, limit);
+      for (let i = 0; i < rows.length; i++) yield toStored(rows[i]);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      from = rows[rows.length - 1][3] + 1;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent> {
+    let from = toNumber(options.fromPosition);
+    let remaining = options.maxCount ?? Infinity;
+    const prefix = options.streamPrefix;
+    while (remaining > 0) {
+      this.assertOpen();
+      const limit = Math.min(this.pageSize, remaining);
+      const rows = this.readPage(from, limit, prefix);
+      for (let i = 0; i < rows.length; i++) yield toStored(rows[i]);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      from = rows[rows.length - 1][0];
+    }
+  }
+
+  /** Rows after `from` (exclusive), in position order. */
+  private readPage(from: number, limit: number, prefix: string | undefined): Row[] {
+    return prefix
+      ? this.stReadAllPrefix.all(from, [...prefix].length, prefix, limit)
+      : this.stReadAll.all(from, limit);
+  }
+
+  subscribeToAll(options: { fromPosition?: Position; streamPrefix?: string } = {}): Subscription {
+    this.assertOpen();
+    const sub = new SqliteSubscription(
+      {
+        isOpen: () => !this.closed,
+        readPage: (from, limit) => this.readPage(from, limit, options.streamPrefix),
+        notifier: this.notifier,
+        pageSize: this.pageSize,
+        pollIntervalMs: this.pollIntervalMs,
+        onClose: (s) => this.subscriptions.delete(s),
+      },
+      toNumber(options.fromPosition),
+    );
+    this.subscriptions.add(sub);
+    return sub;
+  }
+
+  existingEventIds(ids: readonly string[]): Promise<Set<string>> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(this.existingEventIdsSync(ids));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /**
+   * One indexed point lookup per id, all in one read transaction (one WAL snapshot). Measured for 1,000 ids
+   * against 1M events: 0.9 ms; a `json_each(?) JOIN events` query 1.0 ms; lookups in autocommit mode 2.0 ms.
+   */
+  existingEventIdsSync(ids: readonly string[]): Set<string> {
+    this.assertOpen();
+    return this.lookupIdsTxn(ids);
+  }
+
+  /**
+   * Ids of the streams starting with `prefix`, in id (binary) order. Skips through the
+   * (stream_id, revision) index one seek per stream, 1,000 seeks per read transaction
+   * (20k streams over 1M events: 80 ms; scanning the index for revision 0 took 570 ms).
+   */
+  async *listStreams(prefix: string): AsyncGenerator<string> {
+    let after: string | undefined;
+    for (;;) {
+      this.assertOpen();
+      const page = this.streamPageTxn(prefix, after);
+      for (const id of page) yield id;
+      if (page.length < STREAM_PAGE) return;
+      after = page[page.length - 1];
+    }
+  }
+
+  headPosition(): Promise<Position> {
+    try {
+      this.assertOpen();
+      const head = this.stHead.get();
+      return Promise.resolve(head == null ? START : BigInt(head));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /**
+   * Wakes this store's caught-up subscriptions now. Appends through this class in this thread do it
+   * themselves; call it after an append made elsewhere (e.g. another thread's connection to the same
+   * file) instead of waiting for the next poll.
+   */
+  notifyAppended(): void {
+    this.notifier.notify();
+  }
+
+  /** Ends every subscription of this store and closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    if (--this.notifier.users === 0 && this.notifierKey !== undefined) notifiers.delete(this.notifierKey);
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('SqliteEventStore is closed');
+  }
+}
+
+interface SubscriptionSource {
+  isOpen(): boolean;
+  readPage(from: number, limit: number): Row[];
+  notifier: Notifier;
+  pageSize: number;
+  pollIntervalMs: number;
+  onClose(sub: SqliteSubscription): void;
+}
+
+/** Catch-up then live: reads pages; when caught up, waits for an append in this process or the next poll. */
+class SqliteSubscription implements Subscription {
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private readonly iterator: AsyncGenerator<StoredEvent>;
+
+  constructor(
+    private readonly source: SubscriptionSource,
+    from: number,
+  ) {
+    this.iterator = this.run(from);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StoredEvent> {
+    return this.iterator;
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.source.onClose(this);
+      this.wake?.();
+    }
+    return Promise.resolve();
+  }
+
+  private async *run(from: number): AsyncGenerator<StoredEvent> {
+    const { notifier, pageSize } = this.source;
+    try {
+      while (!this.closed && this.source.isOpen()) {
+        const version = notifier.version;
+        const rows = this.source.readPage(from, pageSize);
+        for (let i = 0; i < rows.length; i++) {
+          if (this.closed) return;
+          from = rows[i][0];
+          yield toStored(rows[i]);
+        }
+        if (rows.length < pageSize && notifier.version === version && !this.closed) await this.waitForAppend();
+      }
+    } finally {
+      void this.close();
+    }
+  }
+
+  private waitForAppend(): Promise<void> {
+    return new Promise((resolveWait) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.source.notifier.waiters.delete(done);
+        this.wake = undefined;
+        resolveWait();
+      };
+      const timer = setTimeout(done, this.source.pollIntervalMs);
+      this.source.notifier.waiters.add(done);
+      this.wake = done;
+    });
+  }
+}
