@@ -56,6 +56,22 @@ export interface SqliteEventStoreOptions {
   mmapSizeBytes?: number;
 }
 
+/** A NewEvent whose `data` and `metadata` are already JSON text. */
+export interface SerializedEvent {
+  id: string;
+  type: string;
+  /** JSON text of the event data. */
+  data: string;
+  /** JSON text of the EventMetadata. */
+  metadata: string;
+}
+
+export interface SerializedAppendRequest {
+  streamId: string;
+  events: SerializedEvent[];
+  expectedRevision: ExpectedRevision;
+}
+
 /** An event id that is already recorded (or appears twice in one append). Nothing of the append was written. */
 export class DuplicateEventIdError extends Error {
   constructor(readonly eventIds: readonly string[]) {
@@ -141,7 +157,11 @@ export class SqliteEventStore implements EventStore {
   private readonly stReadStream: Database.Statement<[string, number, number], Row>;
   private readonly stReadAll: Database.Statement<[number, number], Row>;
   private readonly stReadAllPrefix: Database.Statement<[number, number, string, number], Row>;
-  private readonly appendTxn: Database.Transaction<(requests: readonly AppendRequest[]) => AppendResult[]>;
+  private readonly stReadPrefixUpTo: Database.Statement<[number, number, number, string, number], Row>;
+  private readonly prefixPageTxn: Database.Transaction<(from: number, limit: number, prefix: string) => SubscriptionPage>;
+  private readonly appendTxn: Database.Transaction<
+    (requests: readonly (AppendRequest | SerializedAppendRequest)[], serialized: boolean) => AppendResult[]
+  >;
   private readonly lookupIdsTxn: Database.Transaction<(ids: readonly string[]) => Set<string>>;
   private readonly stFirstStream: Database.Statement<[string], string>;
   private readonly stNextStream: Database.Statement<[string], string>;
@@ -203,7 +223,22 @@ export class SqliteEventStore implements EventStore {
         `SELECT ${COLUMNS} FROM events WHERE position > ? AND substr(stream_id, 1, ?) = ? ORDER BY position LIMIT ?`,
       )
       .raw();
-    this.appendTxn = db.transaction((requests: readonly AppendRequest[]) => this.appendInTransaction(requests));
+    this.stReadPrefixUpTo = db
+      .prepare<[number, number, number, string, number], Row>(
+        `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? AND substr(stream_id, 1, ?) = ? ORDER BY position LIMIT ?`,
+      )
+      .raw();
+    // One snapshot: the head, then the matching rows up to it. When fewer than `limit` match, nothing
+    // else up to the head does, so the next read starts there instead of re-scanning unrelated events.
+    this.prefixPageTxn = db.transaction((from: number, limit: number, prefix: string): SubscriptionPage => {
+      const head = this.stHead.get() ?? 0;
+      const rows = this.stReadPrefixUpTo.all(from, head, [...prefix].length, prefix, limit);
+      return { rows, scannedTo: rows.length < limit ? Math.max(from, head) : rows[rows.length - 1][0] };
+    });
+    this.appendTxn = db.transaction(
+      (requests: readonly (AppendRequest | SerializedAppendRequest)[], serialized: boolean) =>
+        this.appendInTransaction(requests, serialized),
+    );
     this.lookupIdsTxn = db.transaction((ids: readonly string[]) => {
       const found = new Set<string>();
       const st = this.stEventExists;
@@ -258,6 +293,18 @@ export class SqliteEventStore implements EventStore {
    * before anything is written. Throws WrongExpectedVersionError or DuplicateEventIdError, appending nothing.
    */
   appendManySync(requests: readonly AppendRequest[]): AppendResult[] {
+    return this.appendChecked(requests, false);
+  }
+
+  /**
+   * `appendManySync` for events whose data and metadata the caller already turned into JSON text
+   * (e.g. on another thread, or once for both a message and the store). The text is stored as given.
+   */
+  appendSerializedSync(requests: readonly SerializedAppendRequest[]): AppendResult[] {
+    return this.appendChecked(requests, true);
+  }
+
+  private appendChecked(requests: readonly (AppendRequest | SerializedAppendRequest)[], serialized: boolean): AppendResult[] {
     this.assertOpen();
     if (requests.length === 0) return [];
     for (const r of requests) {
@@ -266,7 +313,7 @@ export class SqliteEventStore implements EventStore {
     }
     let results: AppendResult[];
     try {
-      results = this.appendTxn.immediate(requests);
+      results = this.appendTxn.immediate(requests, serialized);
     } catch (err) {
       throw this.explainAppendError(err, requests);
     }
@@ -274,7 +321,10 @@ export class SqliteEventStore implements EventStore {
     return results;
   }
 
-  private appendInTransaction(requests: readonly AppendRequest[]): AppendResult[] {
+  private appendInTransaction(
+    requests: readonly (AppendRequest | SerializedAppendRequest)[],
+    serialized: boolean,
+  ): AppendResult[] {
     const n = requests.length;
     const startRevision = new Array<number>(n);
     const startPosition = new Array<number>(n);
@@ -319,8 +369,13 @@ export class SqliteEventStore implements EventStore {
         params[p++] = streamId;
         params[p++] = ++revision;
         params[p++] = e.type;
-        params[p++] = JSON.stringify(e.data) ?? 'null';
-        params[p++] = JSON.stringify(e.metadata);
+        if (serialized) {
+          params[p++] = (e as SerializedEvent).data;
+          params[p++] = (e as SerializedEvent).metadata;
+        } else {
+          params[p++] = JSON.stringify(e.data) ?? 'null';
+          params[p++] = JSON.stringify(e.metadata);
+        }
         if (p === params.length) {
           last = this.stInsertChunk.run(params).lastInsertRowid as number;
           if (first === -1) first = last - INSERT_CHUNK + 1;
@@ -355,7 +410,7 @@ export class SqliteEventStore implements EventStore {
     return results;
   }
 
-  private explainAppendError(err: unknown, requests: readonly AppendRequest[]): unknown {
+  private explainAppendError(err: unknown, requests: readonly (AppendRequest | SerializedAppendRequest)[]): unknown {
     const e = err as { code?: string; message?: string };
     if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message?.includes('events.event_id')) {
       const ids: string[] = [];
@@ -422,7 +477,12 @@ export class SqliteEventStore implements EventStore {
     const sub = new SqliteSubscription(
       {
         isOpen: () => !this.closed,
-        readPage: (from, limit) => this.readPage(from, limit, options.streamPrefix),
+        readPage: (from, limit) => {
+          const prefix = options.streamPrefix;
+          if (prefix) return this.prefixPageTxn(from, limit, prefix);
+          const rows = this.stReadAll.all(from, limit);
+          return { rows, scannedTo: rows.length > 0 ? rows[rows.length - 1][0] : from };
+        },
         notifier: this.notifier,
         pageSize: this.pageSize,
         pollIntervalMs: this.pollIntervalMs,
@@ -501,9 +561,15 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+interface SubscriptionPage {
+  rows: Row[];
+  /** Position up to which everything was read (the last row's, or further when fewer rows matched). */
+  scannedTo: number;
+}
+
 interface SubscriptionSource {
   isOpen(): boolean;
-  readPage(from: number, limit: number): Row[];
+  readPage(from: number, limit: number): SubscriptionPage;
   notifier: Notifier;
   pageSize: number;
   pollIntervalMs: number;
@@ -541,12 +607,13 @@ class SqliteSubscription implements Subscription {
     try {
       while (!this.closed && this.source.isOpen()) {
         const version = notifier.version;
-        const rows = this.source.readPage(from, pageSize);
+        const { rows, scannedTo } = this.source.readPage(from, pageSize);
         for (let i = 0; i < rows.length; i++) {
           if (this.closed) return;
           from = rows[i][0];
           yield toStored(rows[i]);
         }
+        from = scannedTo;
         if (rows.length < pageSize && notifier.version === version && !this.closed) await this.waitForAppend();
       }
     } finally {

@@ -1,5 +1,5 @@
 import { join } from 'path';
-import { EventStore, ThreadedSqliteEventStore } from '@crm/event-store';
+import { EventStore, SqliteEventStore } from '@crm/event-store';
 import { CustomerWriter } from './customer-writer';
 import { IngestPipeline } from './ingest-pipeline';
 import { PeriodRegistry } from './period-registry';
@@ -34,5 +34,5 @@ export function createWriteSide(store: EventStore, quarantine: Quarantine): Writ
 
 /** The embedded default: SQLite files under the data directory. */
 export function openEmbeddedWriteSide(dataDir: string): WriteSide {
-  return createWriteSide(ThreadedSqliteEventStore.open(join(dataDir, 'events.sqlite')), new SqliteQuarantine(join(dataDir, 'quarantine.sqlite')));
+  return createWriteSide(SqliteEventStore.open(join(dataDir, 'events.sqlite')), new SqliteQuarantine(join(dataDir, 'quarantine.sqlite')));
 }

@@ -1,0 +1,349 @@
+import { spawn } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { randomUUID } from 'crypto';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import type { EventMetadata } from '@crm/contracts';
+import { NO_STREAM, START, WrongExpectedVersionError, type NewEvent, type StoredEvent } from './port';
+import { DuplicateEventIdError, SqliteEventStore } from './sqlite-event-store';
+
+function ev(n: number): NewEvent {
+  const id = randomUUID();
+  const metadata: EventMetadata = {
+    correlationId: id,
+    causationId: id,
+    occurredAt: '2025-03-01T00:00:00.000Z',
+    recordedAt: new Date().toISOString(),
+    schemaVersion: 1,
+  };
+  return { id, type: 'Tested', data: { n }, metadata };
+}
+const evs = (count: number): NewEvent[] => Array.from({ length: count }, (_, i) => ev(i));
+
+async function collect(events: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const e of events) out.push(e);
+  return out;
+}
+
+function nextWithin<T>(it: AsyncIterator<T>, ms: number): Promise<IteratorResult<T> | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    it.next(),
+    new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Another process writing to the same file with plain better-sqlite3 (no notification reaches us).
+ * It inserts one event for `streamId` at `revision` inside BEGIN IMMEDIATE, prints "locked",
+ * holds the write lock for `holdMs`, commits and prints "committed".
+ */
+function otherProcessAppend(file: string, streamId: string, revision: number, holdMs: number) {
+  const script = `
+    const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+    const db = new Database(${JSON.stringify(file)});
+    db.pragma('busy_timeout = 5000');
+    db.exec('BEGIN IMMEDIATE');
+    db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(${JSON.stringify(randomUUID())}, ${JSON.stringify(streamId)}, ${revision}, 'FromOtherProcess', '{"other":true}',
+        JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }));
+    process.stdout.write('locked\\n');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${holdMs});
+    db.exec('COMMIT');
+    db.close();
+    process.stdout.write('committed\\n');
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const waitFor = (line: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (out.includes(line)) resolve();
+      };
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        check();
+      });
+      child.on('exit', (code) => (out.includes(line) ? resolve() : reject(new Error(`child exited ${code}: ${out}`))));
+      check();
+    });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { locked: waitFor('locked'), committed: waitFor('committed'), exited };
+}
+
+describe('SqliteEventStore', () => {
+  let dir: string;
+  let file: string;
+  const open: SqliteEventStore[] = [];
+  const openStore = (options: Parameters<typeof SqliteEventStore.open>[1] = {}): SqliteEventStore => {
+    const s = SqliteEventStore.open(file, options);
+    open.push(s);
+    return s;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'crm-sqlite-es-'));
+    file = join(dir, 'a', 'b', 'events.db');
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('basics', () => {
+    it('creates the directory, uses WAL, and starts empty at START', async () => {
+      const store = openStore();
+      expect(await store.headPosition()).toBe(START);
+      expect(await collect(store.readAll())).toEqual([]);
+      const db = new Database(file, { readonly: true });
+      try {
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('events');
+        expect(columns).toEqual(['position', 'event_id', 'stream_id', 'revision', 'type', 'data', 'metadata']);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('works in memory', async () => {
+      const store = SqliteEventStore.open(':memory:');
+      try {
+        await store.append('s', evs(2), NO_STREAM);
+        expect(await store.headPosition()).toBe(2n);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('close() is idempotent; a closed store rejects calls', async () => {
+      const store = openStore();
+      await store.close();
+      await store.close();
+      await expect(store.append('s', evs(1), NO_STREAM)).rejects.toThrow(/closed/);
+      await expect(store.headPosition()).rejects.toThrow(/closed/);
+      await expect(collect(store.readAll())).rejects.toThrow(/closed/);
+    });
+
+    it('close() ends the subscriptions of the store', async () => {
+      const store = openStore();
+      const sub = store.subscribeToAll();
+      const it = sub[Symbol.asyncIterator]();
+      const pending = nextWithin(it, 2000);
+      await store.close();
+      const result = await pending;
+      expect(result).not.toBe('timeout');
+      expect((result as IteratorResult<StoredEvent>).done).toBe(true);
+    });
+  });
+
+  describe('appendMany', () => {
+    it('maps positions across multi-row inserts, empty requests and a stream that appears twice', async () => {
+      const store = openStore();
+      await store.append('x', evs(3), NO_STREAM);
+      const results = await store.appendMany([
+        { streamId: 'a', events: evs(40), expectedRevision: NO_STREAM },
+        { streamId: 'x', events: [], expectedRevision: 2 },
+        { streamId: 'b', events: evs(33), expectedRevision: NO_STREAM },
+        { streamId: 'a', events: evs(5), expectedRevision: 39 },
+        { streamId: 'a', events: [], expectedRevision: 44 },
+        { streamId: 'c', events: [], expectedRevision: NO_STREAM },
+      ]);
+      const last = async (s: string): Promise<StoredEvent | undefined> => (await collect(store.readStream(s))).pop();
+      expect(results.map((r) => r.nextExpectedRevision)).toEqual([39, 2, 32, 44, 44, -1]);
+      expect(results[0].position).toBe(3n + 40n);
+      expect(results[1].position).toBe((await last('x'))!.position);
+      expect(results[2].position).toBe(3n + 40n + 33n);
+      expect(results[3].position).toBe((await last('a'))!.position);
+      expect(results[3].position).toBe(3n + 40n + 33n + 5n);
+      expect(results[4].position).toBe(results[3].position);
+      expect(results[5].position).toBe(START);
+      expect((await collect(store.readStream('a'))).map((e) => e.revision)).toEqual(Array.from({ length: 45 }, (_, i) => i));
+      expect(await store.headPosition()).toBe(81n);
+    });
+
+    it('checks a repeated stream against the revision the batch leaves it at', async () => {
+      const store = openStore();
+      await expect(
+        store.appendMany([
+          { streamId: 'a', events: evs(2), expectedRevision: NO_STREAM },
+          { streamId: 'a', events: evs(1), expectedRevision: 0 },
+        ]),
+      ).rejects.toMatchObject({ streamId: 'a', expected: 0, actual: 1 });
+      expect(await store.headPosition()).toBe(START);
+    });
+
+    it('reports duplicate event ids with DuplicateEventIdError and appends nothing', async () => {
+      const store = openStore();
+      const [a, b] = evs(2);
+      await store.append('s', [a], NO_STREAM);
+      const c = ev(3);
+      const err = await store
+        .appendMany([
+          { streamId: 't', events: [b, c], expectedRevision: NO_STREAM },
+          { streamId: 'u', events: [a, c], expectedRevision: NO_STREAM },
+        ])
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DuplicateEventIdError);
+      expect([...(err as DuplicateEventIdError).eventIds].sort()).toEqual([a.id, c.id].sort());
+      expect(await store.headPosition()).toBe(1n);
+    });
+
+    it('appendSerializedSync stores pre-serialized JSON and is checked like appendMany', async () => {
+      const store = openStore();
+      const e = ev(1);
+      const results = store.appendSerializedSync([
+        { streamId: 's', expectedRevision: NO_STREAM, events: [{ ...e, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata) }] },
+      ]);
+      expect(results).toEqual([{ streamId: 's', nextExpectedRevision: 0, position: 1n }]);
+      expect((await collect(store.readStream('s'))).map((x) => ({ id: x.id, type: x.type, data: x.data, metadata: x.metadata }))).toEqual([e]);
+      expect(() => store.appendSerializedSync([{ streamId: 's', expectedRevision: NO_STREAM, events: [] }])).toThrow(
+        WrongExpectedVersionError,
+      );
+      expect(() =>
+        store.appendSerializedSync([{ streamId: 't', expectedRevision: NO_STREAM, events: [{ id: e.id, type: 'X', data: '{}', metadata: '{}' }] }]),
+      ).toThrow(DuplicateEventIdError);
+    });
+
+    it('stores undefined data as null', async () => {
+      const store = openStore();
+      await store.append('s', [{ ...ev(1), data: undefined }], NO_STREAM);
+      expect((await collect(store.readStream('s')))[0].data).toBeNull();
+    });
+
+    it('rejects an invalid expected revision', async () => {
+      const store = openStore();
+      await expect(store.append('s', evs(1), -2)).rejects.toThrow(TypeError);
+      await expect(store.append('s', evs(1), 1.5)).rejects.toThrow(TypeError);
+      await expect(store.append('', evs(1), NO_STREAM)).rejects.toThrow(TypeError);
+    });
+  });
+
+  describe('listStreams', () => {
+    it('pages through more than 1,000 streams', async () => {
+      const store = openStore();
+      const ids = Array.from({ length: 2345 }, (_, i) => `customer-${String(i).padStart(5, '0')}`);
+      await store.appendMany(ids.map((streamId) => ({ streamId, events: evs(2), expectedRevision: NO_STREAM })));
+      await store.append('customers', evs(1), NO_STREAM); // shares the text prefix 'customer', not 'customer-'
+      const listed: string[] = [];
+      for await (const id of store.listStreams('customer-')) listed.push(id);
+      expect(listed).toEqual(ids);
+      const all: string[] = [];
+      for await (const id of store.listStreams('')) all.push(id);
+      expect(all).toEqual([...ids, 'customers']);
+    });
+  });
+
+  describe('two stores on the same file (same process)', () => {
+    it('detects a conflicting append from the second store via the expected revision', async () => {
+      const one = openStore();
+      const two = openStore();
+      const r = await one.append('customer-1', evs(2), NO_STREAM);
+      expect(await two.streamRevision('customer-1')).toBe(1);
+
+      // Both decided on revision 1; the first to append wins.
+      await two.append('customer-1', evs(1), r.nextExpectedRevision);
+      await expect(one.append('customer-1', evs(1), r.nextExpectedRevision)).rejects.toMatchObject({
+        name: 'WrongExpectedVersionError',
+        expected: 1,
+        actual: 2,
+      });
+      await expect(one.append('customer-1', evs(1), NO_STREAM)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      expect((await collect(one.readStream('customer-1'))).map((e) => e.revision)).toEqual([0, 1, 2]);
+
+      // Duplicate ids are caught across stores too.
+      const e = ev(9);
+      await one.append('customer-2', [e], NO_STREAM);
+      await expect(two.append('customer-3', [e], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
+    });
+
+    it("a subscription on one store receives the other's appends at once (no poll wait)", async () => {
+      const one = openStore({ pollIntervalMs: 60_000 });
+      const two = openStore({ pollIntervalMs: 60_000 });
+      const sub = two.subscribeToAll();
+      const it = sub[Symbol.asyncIterator]();
+      const pending = nextWithin(it, 2000);
+      await new Promise((r) => setTimeout(r, 20));
+      await one.append('s', evs(1), NO_STREAM);
+      const got = await pending;
+      expect(got).not.toBe('timeout');
+      expect((got as IteratorResult<StoredEvent>).value?.streamId).toBe('s');
+      await sub.close();
+    });
+
+    it('interleaved appends from both stores keep every stream gapless', async () => {
+      const stores = [openStore(), openStore()];
+      const revisions = new Map<string, number>();
+      for (let i = 0; i < 200; i++) {
+        const store = stores[i % 2];
+        const streamId = `s${i % 7}`;
+        const expected = revisions.get(streamId) ?? NO_STREAM;
+        const r = await store.append(streamId, evs(1 + (i % 3)), expected);
+        revisions.set(streamId, r.nextExpectedRevision);
+      }
+      const all = await collect(stores[1].readAll());
+      for (let i = 1; i < all.length; i++) expect(all[i].position).toBe(all[i - 1].position + 1n);
+      for (const [streamId, revision] of revisions) {
+        const events = await collect(stores[0].readStream(streamId));
+        expect(events.map((e) => e.revision)).toEqual(Array.from({ length: revision + 1 }, (_, k) => k));
+      }
+    });
+  });
+
+  describe('another process writing the same file', () => {
+    it('waits for its write lock, then sees its event when checking the expected revision', async () => {
+      const store = openStore();
+      await store.append('init', evs(1), NO_STREAM); // creates the schema
+      const other = otherProcessAppend(file, 'customer-9', 0, 300);
+      await other.locked;
+      const started = Date.now();
+      // Decided while the other process held the lock: the stream did not exist yet.
+      await expect(store.append('customer-9', evs(1), NO_STREAM)).rejects.toMatchObject({
+        name: 'WrongExpectedVersionError',
+        actual: 0,
+      });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100); // it waited on busy_timeout
+      expect(await other.exited).toBe(0);
+      const r = await store.append('customer-9', evs(1), 0);
+      expect(r.nextExpectedRevision).toBe(1);
+    }, 15_000);
+
+    it('a caught-up subscription sees its appends by polling', async () => {
+      const store = openStore({ pollIntervalMs: 50 });
+      await store.append('init', evs(1), NO_STREAM);
+      const sub = store.subscribeToAll({ fromPosition: 1n });
+      const it = sub[Symbol.asyncIterator]();
+      try {
+        const pending = nextWithin(it, 5000);
+        const other = otherProcessAppend(file, 'customer-7', 0, 0);
+        expect(await other.exited).toBe(0);
+        const got = await pending;
+        expect(got).not.toBe('timeout');
+        const e = (got as IteratorResult<StoredEvent>).value;
+        expect([e.streamId, e.revision, e.type, e.data, e.position]).toEqual([
+          'customer-7',
+          0,
+          'FromOtherProcess',
+          { other: true },
+          2n,
+        ]);
+      } finally {
+        await sub.close();
+      }
+    }, 15_000);
+  });
+
+  describe('reopen', () => {
+    it('keeps positions growing and never reuses them', async () => {
+      let store = openStore();
+      await store.append('s', evs(3), NO_STREAM);
+      await store.close();
+      store = openStore();
+      const r = await store.append('t', evs(1), NO_STREAM);
+      expect(r.position).toBe(4n);
+      expect((await collect(store.readAll({ fromPosition: 2n }))).map((e) => e.position)).toEqual([3n, 4n]);
+    });
+  });
+});
