@@ -16,26 +16,9 @@ import {
   type Subscription,
 } from './port';
 
-/**
- * Embedded event store on SQLite (better-sqlite3).
- *
- * Layout: one `events` table; `position` is the rowid (AUTOINCREMENT, so a position is never reused),
- * `UNIQUE(stream_id, revision)` doubles as the index that gives a stream's current revision
- * (no separate `streams` table: the lookup is one covering-index seek and saves a write per stream).
- * `UNIQUE(event_id)` makes a duplicate event id fail the whole append.
- *
- * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
- * the database is never corrupted, but the last transactions before an OS crash or power loss can be
- * lost (the WAL is fsynced at checkpoints, not at every commit). Pass `{ synchronous: 'FULL' }` to fsync
- * the WAL on every commit (slower appends) when that matters.
- *
- * Concurrency: one writer at a time (SQLite lock); appends use `BEGIN IMMEDIATE` so the expected-revision
- * check and the insert see the same state even with other connections or processes on the same file;
- * `busy_timeout` makes them wait for the lock. Positions are assigned inside the write transaction, so
- * they grow in commit order and a reader never sees a gap filled later.
- */
+/** Options of SqliteEventStore.open (see the class comment for durability and throughput). */
 export interface SqliteEventStoreOptions {
-  /** Default 'NORMAL' (see durability above). */
+  /** Default 'NORMAL' (durability: see the class comment). */
   synchronous?: 'NORMAL' | 'FULL';
   /** Wait this long for the write lock held by another connection. Default 5,000 ms. */
   busyTimeoutMs?: number;
@@ -140,6 +123,31 @@ class Notifier {
 }
 const notifiers = new Map<string, Notifier>();
 
+/**
+ * Embedded event store on SQLite (better-sqlite3).
+ *
+ * Layout: one `events` table; `position` is the rowid (AUTOINCREMENT, so a position is never reused),
+ * `UNIQUE(stream_id, revision)` doubles as the index that gives a stream's current revision
+ * (no separate `streams` table: the lookup is one covering-index seek and saves a write per stream).
+ * `UNIQUE(event_id)` makes a duplicate event id fail the whole append.
+ *
+ * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
+ * the database is never corrupted, but the last transactions before an OS crash or power loss can be
+ * lost (the WAL is fsynced at checkpoints, not at every commit). Pass `{ synchronous: 'FULL' }` to fsync
+ * the WAL on every commit (slower appends) when that matters.
+ *
+ * Concurrency: one writer at a time (SQLite lock); appends use `BEGIN IMMEDIATE` so the expected-revision
+ * check and the insert see the same state even with other connections or processes on the same file;
+ * `busy_timeout` makes them wait for the lock. Positions are assigned inside the write transaction, so
+ * they grow in commit order and a reader never sees a gap filled later. Subscriptions are woken by
+ * appends through any store on the same file in this process, and poll for the others.
+ *
+ * Throughput (2-vCPU VM, 1M events of ~580 bytes JSON, appendMany batches of 2,000 over 500 streams):
+ * ~44k events/s appended (70k/s on a fresh file, falling as the indexes grow), readAll ~350k/s
+ * (~580k/s for small events). Appends are bound by the two random-key indexes: every commit rewrites
+ * the index pages it touched into the WAL, roughly one page per event for the event_id index
+ * (see test/bench/event-store.bench.ts).
+ */
 export class SqliteEventStore implements EventStore {
   private readonly pageSize: number;
   private readonly pollIntervalMs: number;
