@@ -63,6 +63,14 @@ function check(fields: Field[], source: Record<string, unknown>, prefix: string,
 const ENVELOPE = compileRules(UpstreamEnvelope);
 const DATA = Object.fromEntries(UPSTREAM_TYPES.map((t) => [t, compileRules(DATA_CLASSES[t])])) as Record<UpstreamType, Field[]>;
 
+/** The YYYY-MM-DD at the start of an ISO string exists (Date.parse would roll 02-31 over to March). */
+function isCalendarDate(iso: string): boolean {
+  const y = Number(iso.slice(0, 4));
+  const m = Number(iso.slice(5, 7));
+  const d = Number(iso.slice(8, 10));
+  return d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && !Number.isNaN(Date.parse(iso));
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -76,12 +84,14 @@ export function validateUpstream(raw: unknown): Validation {
   const errors: string[] = [];
   const event: Record<string, unknown> = {};
   check(ENVELOPE, raw, '', errors, event);
-  if (errors.length === 0 && Number.isNaN(Date.parse(raw.occurredAt as string))) errors.push('occurredAt must be a real calendar instant');
+  if (errors.length === 0 && !isCalendarDate(raw.occurredAt as string)) errors.push('occurredAt must be a real calendar date and time');
   const rules = DATA[raw.type as UpstreamType];
   if (rules) {
     if (!isPlainObject(raw.data)) errors.push('data must be a JSON object');
     else check(rules, raw.data, 'data.', errors, (event.data = {}) as Record<string, unknown>);
   }
+  const dueDate = (event.data as Record<string, unknown> | undefined)?.dueDate;
+  if (typeof dueDate === 'string' && !errors.some((e) => e.startsWith('data.dueDate')) && !isCalendarDate(dueDate)) errors.push('data.dueDate must be a real calendar date');
   if (errors.length) return { ok: false, errors, eventId: typeof raw.eventId === 'string' ? raw.eventId : undefined };
   return { ok: true, event: event as unknown as UpstreamEvent };
 }
