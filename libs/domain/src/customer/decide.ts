@@ -14,6 +14,9 @@ type Due =
 
 const DUE_ORDER = { STAGE: 0, SLA: 1, RISK: 2 } as const;
 
+/** Fact types that can change a churn-risk signal (DESIGN §4.4): stage and last shipment, complaints, invoices. */
+const RISK_INPUTS: ReadonlySet<string> = new Set(['ShipmentPickedUp', 'ComplaintFiled', 'ComplaintAcknowledged', 'ComplaintResolved', 'PaymentOverdue', 'PaymentSettled']);
+
 export interface CustomerDecider {
   decide(command: CustomerCommand, state: CustomerState): DomainEvent[];
   /** `decide`, plus the state after folding the decided events (saves folding them again). */
@@ -142,7 +145,8 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
         if (s.stage === 'ACTIVATION' && s.shipmentCount >= p.lifecycle.retentionMinShipments && s.shipmentDays.length >= p.lifecycle.retentionMinDays)
           changeStage('RETENTION', 'REPEAT_SHIPMENTS', T, `${s.shipmentCount} shipments on ${s.shipmentDays.length} distinct days`);
       }
-      reassessRisk(T > before.clock ? T : before.clock);
+      // Only these facts change a risk input; what time alone changes was reassessed while advancing to T.
+      if (RISK_INPUTS.has(e.type)) reassessRisk(T > before.clock ? T : before.clock);
     };
 
     const closePeriod = (cmd: ClosePeriod): void => {
