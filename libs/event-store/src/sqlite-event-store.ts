@@ -77,7 +77,7 @@ const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata';
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   position  INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_id  TEXT NOT NULL UNIQUE,
+  event_id  TEXT NOT NULL,
   stream_id TEXT NOT NULL,
   revision  INTEGER NOT NULL,
   type      TEXT NOT NULL,
@@ -129,7 +129,17 @@ const notifiers = new Map<string, Notifier>();
  * Layout: one `events` table; `position` is the rowid (AUTOINCREMENT, so a position is never reused),
  * `UNIQUE(stream_id, revision)` doubles as the index that gives a stream's current revision
  * (no separate `streams` table: the lookup is one covering-index seek and saves a write per stream).
- * `UNIQUE(event_id)` makes a duplicate event id fail the whole append.
+ * Event ids have no SQLite index (files created before this have a UNIQUE one, which simply stays and is
+ * still reported as DuplicateEventIdError): their uniqueness is kept by an in-memory index, a `Set` of
+ * every event id in the file plus the highest position loaded into it (`seenThrough`). It is loaded
+ * lazily by the first append or `existingEventIds` with one pass over `(position, event_id)` and then
+ * caught up incrementally (rows with position > seenThrough): at the start of `existingEventIds` and
+ * inside each append's `BEGIN IMMEDIATE` transaction, i.e. under the write lock, so events appended by
+ * other connections or processes are seen before the check. A duplicate id (already recorded, or twice
+ * in one append) fails the whole append with DuplicateEventIdError, nothing written. Cost: about 100 MB
+ * of heap per 1M ids (per store instance: two stores on one file hold two copies) and one pass over the
+ * table at the first append/lookup (~0.5 s per 1M events); in exchange appends no longer rewrite a
+ * random-key index page per event.
  *
  * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
  * the database is never corrupted, but the last transactions before an OS crash or power loss can be
@@ -143,9 +153,8 @@ const notifiers = new Map<string, Notifier>();
  * appends through any store on the same file in this process, and poll for the others.
  *
  * Throughput (2-vCPU VM, 1M events of ~580 bytes JSON, appendMany batches of 2,000 over 500 streams):
- * ~44k events/s appended (70k/s on a fresh file, falling as the indexes grow), readAll ~350k/s
- * (~580k/s for small events). Appends are bound by the two random-key indexes: every commit rewrites
- * the index pages it touched into the WAL, roughly one page per event for the event_id index
+ * ~44k events/s appended while event_id had a UNIQUE index (every commit rewrote roughly one index page
+ * per event into the WAL); without it THROUGHPUT_AFTER. readAll ~350k/s (~580k/s for small events)
  * (see test/bench/event-store.bench.ts).
  */
 export class SqliteEventStore implements EventStore {
@@ -155,12 +164,16 @@ export class SqliteEventStore implements EventStore {
   private readonly notifierKey: string | undefined;
   private readonly subscriptions = new Set<SqliteSubscription>();
   private closed = false;
+  /** Every event id in the file up to `seenThrough` (undefined until first needed; see the class comment). */
+  private eventIds: Set<string> | undefined;
+  /** Highest position whose event id is in `eventIds`. */
+  private seenThrough = 0;
 
   private readonly stInsert: Database.Statement<unknown[]>;
   private readonly stInsertChunk: Database.Statement<unknown[]>;
   private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * 6).fill(null);
   private readonly stStreamHead: Database.Statement<[string], [number, number]>;
-  private readonly stEventExists: Database.Statement<[string], number>;
+  private readonly stIdsAfter: Database.Statement<[number], [number, string]>;
   private readonly stHead: Database.Statement<[], number | null>;
   private readonly stReadStream: Database.Statement<[string, number, number], Row>;
   private readonly stReadAll: Database.Statement<[number, number], Row>;
@@ -170,7 +183,6 @@ export class SqliteEventStore implements EventStore {
   private readonly appendTxn: Database.Transaction<
     (requests: readonly (AppendRequest | SerializedAppendRequest)[], serialized: boolean) => AppendResult[]
   >;
-  private readonly lookupIdsTxn: Database.Transaction<(ids: readonly string[]) => Set<string>>;
   private readonly stFirstStream: Database.Statement<[string], string>;
   private readonly stNextStream: Database.Statement<[string], string>;
   private readonly streamPageTxn: Database.Transaction<(prefix: string, after: string | undefined) => string[]>;
@@ -216,7 +228,9 @@ export class SqliteEventStore implements EventStore {
         'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
       )
       .raw();
-    this.stEventExists = db.prepare<[string], number>('SELECT 1 FROM events WHERE event_id = ?').pluck();
+    this.stIdsAfter = db
+      .prepare<[number], [number, string]>('SELECT position, event_id FROM events WHERE position > ? ORDER BY position')
+      .raw();
     this.stHead = db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
     this.stReadStream = db
       .prepare<[string, number, number], Row>(
@@ -247,12 +261,6 @@ export class SqliteEventStore implements EventStore {
       (requests: readonly (AppendRequest | SerializedAppendRequest)[], serialized: boolean) =>
         this.appendInTransaction(requests, serialized),
     );
-    this.lookupIdsTxn = db.transaction((ids: readonly string[]) => {
-      const found = new Set<string>();
-      const st = this.stEventExists;
-      for (let i = 0; i < ids.length; i++) if (st.get(ids[i]) !== undefined) found.add(ids[i]);
-      return found;
-    });
     this.stFirstStream = db
       .prepare<[string], string>('SELECT stream_id FROM events WHERE stream_id >= ? ORDER BY stream_id LIMIT 1')
       .pluck();
@@ -319,14 +327,45 @@ export class SqliteEventStore implements EventStore {
       if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
       checkExpected(r.expectedRevision);
     }
+    // The first load can take a while on a big file: do it before taking the write lock.
+    if (this.eventIds === undefined) this.catchUpEventIds();
     let results: AppendResult[];
     try {
       results = this.appendTxn.immediate(requests, serialized);
     } catch (err) {
+      this.forgetPendingIds();
       throw this.explainAppendError(err, requests);
     }
+    // Committed: the ids added by appendInTransaction stay, and the index has seen our rows too.
+    this.pendingIds = undefined;
+    if (this.pendingThrough > this.seenThrough) this.seenThrough = this.pendingThrough;
     if (results.length > 0) this.notifier.notify();
     return results;
+  }
+
+  /** Ids that appendInTransaction added to `eventIds` and that belong to a not yet committed transaction. */
+  private pendingIds: string[] | undefined;
+  /** Position of the last row of the not yet committed append (0 if it inserts nothing). */
+  private pendingThrough = 0;
+
+  /** Rolled back: takes the ids of the failed append out of the index again. */
+  private forgetPendingIds(): void {
+    const pending = this.pendingIds;
+    this.pendingIds = undefined;
+    this.pendingThrough = 0;
+    if (pending && this.eventIds) for (let i = 0; i < pending.length; i++) this.eventIds.delete(pending[i]);
+  }
+
+  /** Loads the event ids of the rows after `seenThrough` (all of them the first time) into `eventIds`. */
+  private catchUpEventIds(): Set<string> {
+    const ids = (this.eventIds ??= new Set<string>());
+    let through = this.seenThrough;
+    for (const row of this.stIdsAfter.iterate(through)) {
+      ids.add(row[1]);
+      through = row[0];
+    }
+    this.seenThrough = through;
+    return ids;
   }
 
   private appendInTransaction(
@@ -334,6 +373,26 @@ export class SqliteEventStore implements EventStore {
     serialized: boolean,
   ): AppendResult[] {
     const n = requests.length;
+    this.pendingThrough = 0;
+    // Under the write lock: every committed row (from any connection) is in the index after this.
+    const known = this.catchUpEventIds();
+    // Ids are added as they are checked (so a repeat within the batch is found too); appendChecked
+    // removes them again if the transaction does not commit.
+    const added: string[] = [];
+    this.pendingIds = added;
+    let duplicates: Set<string> | undefined;
+    for (let i = 0; i < n; i++) {
+      const events = requests[i].events;
+      for (let j = 0; j < events.length; j++) {
+        const id = events[j].id;
+        if (known.has(id)) (duplicates ??= new Set()).add(id);
+        else {
+          known.add(id);
+          added.push(id);
+        }
+      }
+    }
+    if (duplicates) throw new DuplicateEventIdError([...duplicates]);
     const startRevision = new Array<number>(n);
     const startPosition = new Array<number>(n);
     // A stream that appears more than once in the batch: the earlier request it continues from.
@@ -402,6 +461,7 @@ export class SqliteEventStore implements EventStore {
       throw new Error(`SqliteEventStore: positions of one append are not consecutive (${first}..${last} for ${rows} rows)`);
     }
     params.fill(null, 0, p); // do not keep the last chunk's strings alive
+    if (rows > 0) this.pendingThrough = last;
 
     const lastPosition = new Array<number>(n);
     const results = new Array<AppendResult>(n);
@@ -512,12 +572,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * One indexed point lookup per id, all in one read transaction (one WAL snapshot). Measured for 1,000 ids
-   * against 1M events: 0.9 ms; a `json_each(?) JOIN events` query 1.0 ms; lookups in autocommit mode 2.0 ms.
+   * Looks the ids up in the in-memory index after catching it up with the file (one query for the rows
+   * after `seenThrough`; the whole table the first time). See the class comment.
    */
   existingEventIdsSync(ids: readonly string[]): Set<string> {
     this.assertOpen();
-    return this.lookupIdsTxn(ids);
+    const known = this.catchUpEventIds();
+    const found = new Set<string>();
+    for (let i = 0; i < ids.length; i++) if (known.has(ids[i])) found.add(ids[i]);
+    return found;
   }
 
   /**

@@ -16,7 +16,7 @@ export interface IngestResult {
 export interface IngestOptions {
   /** Where the input came from (quarantine records it): 'http', 'import:<file>', 'kafka:<topic>'. */
   source: string;
-  /** Lines per decide/append batch (default 10,000). */
+  /** Lines per decide/append batch (default 5,000). */
   batchSize?: number;
   /** Called after each batch with the number of input lines done so far. */
   onProgress?: (linesDone: number) => void;
@@ -42,7 +42,7 @@ export class IngestPipeline {
   async ingest(input: AsyncIterable<RawInput> | Iterable<RawInput>, options: IngestOptions): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0, rejections: [], position: null };
     // Large batches: one transaction each, and SQLite's random index-page writes amortise over more rows.
-    const batchSize = options.batchSize ?? 10_000;
+    const batchSize = options.batchSize ?? 5_000;
     const closedThrough = await this.periods.closedThrough();
     let position: Position | null = null;
     let done = 0;
