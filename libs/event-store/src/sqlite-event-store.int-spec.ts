@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { randomUUID } from 'crypto';
@@ -41,14 +41,14 @@ function nextWithin<T>(it: AsyncIterator<T>, ms: number): Promise<IteratorResult
  * It inserts one event for `streamId` at `revision` inside BEGIN IMMEDIATE, prints "locked",
  * holds the write lock for `holdMs`, commits and prints "committed".
  */
-function otherProcessAppend(file: string, streamId: string, revision: number, holdMs: number) {
+function otherProcessAppend(file: string, streamId: string, revision: number, holdMs: number, eventId: string = randomUUID()) {
   const script = `
     const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
     const db = new Database(${JSON.stringify(file)});
     db.pragma('busy_timeout = 5000');
     db.exec('BEGIN IMMEDIATE');
     db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(${JSON.stringify(randomUUID())}, ${JSON.stringify(streamId)}, ${revision}, 'FromOtherProcess', '{"other":true}',
+      .run(${JSON.stringify(eventId)}, ${JSON.stringify(streamId)}, ${revision}, 'FromOtherProcess', '{"other":true}',
         JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }));
     process.stdout.write('locked\\n');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${holdMs});
@@ -333,6 +333,76 @@ describe('SqliteEventStore', () => {
         await sub.close();
       }
     }, 15_000);
+  });
+
+  describe('event id index (in memory)', () => {
+    it('creates no SQLite index on event_id', () => {
+      openStore();
+      const db = new Database(file, { readonly: true });
+      try {
+        const indexed = db
+          .prepare("SELECT ii.name FROM pragma_index_list('events') il, pragma_index_info(il.name) ii")
+          .pluck()
+          .all();
+        expect(indexed).not.toContain('event_id');
+      } finally {
+        db.close();
+      }
+    });
+
+    it('finds ids recorded before it was opened, and keeps a failed append out of the index', async () => {
+      let store = openStore();
+      const [a, b, c] = evs(3);
+      await store.append('s', [a, b], NO_STREAM);
+      await store.close();
+      store = openStore();
+      expect(await store.existingEventIds([a.id, c.id])).toEqual(new Set([a.id]));
+      // Rejected (wrong expected revision): c was not recorded and can be appended afterwards.
+      await expect(store.append('s', [c], NO_STREAM)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      expect(await store.existingEventIds([c.id])).toEqual(new Set());
+      await store.append('s', [c], 1);
+      expect(await store.existingEventIds([a.id, b.id, c.id])).toEqual(new Set([a.id, b.id, c.id]));
+      // A duplicate within one batch.
+      const d = ev(4);
+      await expect(store.append('t', [d, d], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      expect(await store.existingEventIds([d.id])).toEqual(new Set());
+      expect(await store.headPosition()).toBe(3n);
+    });
+
+    it('sees an id appended by another process while it waited for the write lock', async () => {
+      const store = openStore();
+      await store.append('init', evs(1), NO_STREAM); // loads the index
+      const id = randomUUID();
+      const other = otherProcessAppend(file, 'customer-5', 0, 300, id);
+      await other.locked;
+      const e = { ...ev(1), id };
+      await expect(store.append('customer-6', [e], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      expect(await other.exited).toBe(0);
+      expect(await store.existingEventIds([id])).toEqual(new Set([id]));
+      expect(await store.headPosition()).toBe(2n);
+    }, 15_000);
+
+    it('opens a file created with the old UNIQUE(event_id) schema', async () => {
+      mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+      const db = new Database(file);
+      db.exec(`CREATE TABLE events (
+        position  INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id  TEXT NOT NULL UNIQUE,
+        stream_id TEXT NOT NULL,
+        revision  INTEGER NOT NULL,
+        type      TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        metadata  TEXT NOT NULL,
+        UNIQUE (stream_id, revision)
+      )`);
+      db.close();
+      const store = openStore();
+      const [a, b] = evs(2);
+      await store.append('s', [a], NO_STREAM);
+      await expect(store.append('t', [a, b], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await store.append('t', [b], NO_STREAM);
+      expect(await store.headPosition()).toBe(2n);
+    });
   });
 
   describe('reopen', () => {

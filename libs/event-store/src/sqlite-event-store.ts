@@ -136,9 +136,10 @@ const notifiers = new Map<string, Notifier>();
  * caught up incrementally (rows with position > seenThrough): at the start of `existingEventIds` and
  * inside each append's `BEGIN IMMEDIATE` transaction, i.e. under the write lock, so events appended by
  * other connections or processes are seen before the check. A duplicate id (already recorded, or twice
- * in one append) fails the whole append with DuplicateEventIdError, nothing written. Cost: about 100 MB
- * of heap per 1M ids (per store instance: two stores on one file hold two copies) and one pass over the
- * table at the first append/lookup (~0.5 s per 1M events); in exchange appends no longer rewrite a
+ * in one append) fails the whole append with DuplicateEventIdError, nothing written. Cost: ~75-100 MB of
+ * heap per 1M ids (measured 73 MiB for 1M UUIDs; per store instance: two stores on one file hold two
+ * copies) and one pass over the table at the first append/lookup (~1 s per 1M events); an append or
+ * lookup with nothing new to load adds one query (~0.1 ms). In exchange appends no longer rewrite a
  * random-key index page per event.
  *
  * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
@@ -154,7 +155,8 @@ const notifiers = new Map<string, Notifier>();
  *
  * Throughput (2-vCPU VM, 1M events of ~580 bytes JSON, appendMany batches of 2,000 over 500 streams):
  * ~44k events/s appended while event_id had a UNIQUE index (every commit rewrote roughly one index page
- * per event into the WAL); without it THROUGHPUT_AFTER. readAll ~350k/s (~580k/s for small events)
+ * per event into the WAL); without it ~89k events/s (~120k/s for small events). readAll ~350k/s
+ * (~590k/s for small events)
  * (see test/bench/event-store.bench.ts).
  */
 export class SqliteEventStore implements EventStore {
@@ -168,6 +170,10 @@ export class SqliteEventStore implements EventStore {
   private eventIds: Set<string> | undefined;
   /** Highest position whose event id is in `eventIds`. */
   private seenThrough = 0;
+  /** Ids that appendInTransaction added to `eventIds` and that belong to a not yet committed transaction. */
+  private pendingIds: string[] | undefined;
+  /** Position of the last row of the not yet committed append (0 if it inserts nothing). */
+  private pendingThrough = 0;
 
   private readonly stInsert: Database.Statement<unknown[]>;
   private readonly stInsertChunk: Database.Statement<unknown[]>;
@@ -342,11 +348,6 @@ export class SqliteEventStore implements EventStore {
     if (results.length > 0) this.notifier.notify();
     return results;
   }
-
-  /** Ids that appendInTransaction added to `eventIds` and that belong to a not yet committed transaction. */
-  private pendingIds: string[] | undefined;
-  /** Position of the last row of the not yet committed append (0 if it inserts nothing). */
-  private pendingThrough = 0;
 
   /** Rolled back: takes the ids of the failed append out of the index again. */
   private forgetPendingIds(): void {
