@@ -94,7 +94,6 @@ export interface DerivedDataByType {
   ComplaintSlaBreached: ComplaintSlaBreachedData;
 }
 export type DerivedType = keyof DerivedDataByType;
-export const DERIVED_TYPES: readonly DerivedType[] = ['TierChanged', 'MonthClosed', 'LifecycleStageChanged', 'ChurnRiskChanged', 'ComplaintSlaBreached'];
 
 export type DomainEventType = UpstreamType | DerivedType;
 

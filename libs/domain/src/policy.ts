@@ -65,11 +65,6 @@ export function tierFor(contributionFen: number, policy: Policy): Tier {
   return tier;
 }
 
-/** The next tier up, or null at the top. */
-export function nextTier(t: Tier): Tier | null {
-  return TIERS[tierRank(t) + 1] ?? null;
-}
-
 /** Ordered policy versions; picks the one in force for a month. */
 export class PolicyBook {
   private readonly versions: readonly Policy[];
@@ -86,16 +81,9 @@ export class PolicyBook {
     for (const v of this.versions) if (v.effectiveFrom <= month) p = v;
     return p;
   }
-  byVersion(version: number): Policy | undefined {
-    return this.versions.find((p) => p.version === version);
-  }
   get all(): readonly Policy[] {
     return this.versions;
   }
 }
 
 export const DEFAULT_POLICIES = new PolicyBook([POLICY_V1]);
-
-export function isKeyAccount(tier: Tier, policy: Policy = POLICY_V1): boolean {
-  return policy.accountManagers.keyAccountTiers.includes(tier);
-}

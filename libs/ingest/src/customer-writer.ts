@@ -1,8 +1,7 @@
-import { derivedEventId } from './event-ids';
 import { EventMetadata, SCHEMA_VERSION } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
 import { AppendRequest, customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
-
+import { derivedEventId } from './event-ids';
 
 export interface CommandEnvelope {
   customerId: string;
@@ -57,10 +56,6 @@ export class CustomerWriter {
     private readonly now: () => Date = () => new Date(),
     private readonly maxRetries = 5,
   ) {}
-
-  async stateOf(customerId: string): Promise<CustomerState> {
-    return (await this.load(customerId)).state;
-  }
 
   private async load(customerId: string): Promise<Entry> {
     let entry = this.cache.get(customerId);
@@ -150,8 +145,4 @@ export class CustomerWriter {
     };
   }
 
-  /** Forget cached states (another process may have written). */
-  reset(): void {
-    this.cache.clear();
-  }
 }

@@ -1,5 +1,6 @@
 import { MONTH } from '@crm/contracts';
-import { EventStore, Position } from '@crm/event-store';
+import { CustomerCommand, formatInstant, startOfNextMonth } from '@crm/domain';
+import { EventStore } from '@crm/event-store';
 import { CustomerWriter } from './customer-writer';
 import { derivedEventId } from './event-ids';
 import { customerIdBatches } from './customers';
@@ -38,28 +39,27 @@ export class PeriodRegistry {
   async close(month: string, writer: CustomerWriter, onProgress?: (customersDone: number) => void): Promise<PeriodCloseResult> {
     if (!MONTH.test(month)) throw new RangeError(`month must be YYYY-MM, got "${month}"`);
     const already = await this.closedThrough();
-    let customers = 0;
-    let tierChanges = 0;
-    let position: Position | null = null;
-    let done = 0;
-    for await (const batch of customerIdBatches(this.store)) {
-      const r = await writer.handle(batch.map((customerId) => ({ customerId, command: { type: 'ClosePeriod', month } })));
-      for (const o of r.outcomes) if (o === 'recorded') customers++;
-      tierChanges += r.appended.TierChanged ?? 0;
-      if (r.position !== null) position = r.position;
-      onProgress?.((done += batch.length));
-    }
+    const r = await commandEveryCustomer(this.store, writer, { type: 'ClosePeriod', month }, onProgress);
+    let position = r.position;
     if (already === null || month > already) {
       const rev = await this.store.streamRevision(PERIODS_STREAM);
-      const r = await this.store.append(
+      const appended = await this.store.append(
         PERIODS_STREAM,
-        [{ id: derivedEventId(`period-closed:${month}`, 0), type: 'PeriodClosed', data: { month, customers }, metadata: { correlationId: `close:${month}`, causationId: `close:${month}`, occurredAt: new Date().toISOString(), recordedAt: new Date().toISOString(), schemaVersion: 1 } }],
+        [
+          {
+            id: derivedEventId(`period-closed:${month}`, 0),
+            type: 'PeriodClosed',
+            data: { month, customers: r.changed },
+            // occurredAt is business time, as on every event: the close takes effect on the 1st of the next month.
+            metadata: { correlationId: `close:${month}`, causationId: `close:${month}`, occurredAt: formatInstant(startOfNextMonth(month)), recordedAt: new Date().toISOString(), schemaVersion: 1 },
+          },
+        ],
         rev,
       );
-      position = r.position;
+      position = String(appended.position);
       this.closed = month;
     }
-    return { month, customers, tierChanges, alreadyClosed: already !== null && month <= already && customers === 0, position: position === null ? null : String(position) };
+    return { month, customers: r.changed, tierChanges: r.appended.TierChanged ?? 0, alreadyClosed: already !== null && month <= already && r.changed === 0, position };
   }
 }
 
@@ -71,11 +71,19 @@ export interface SweepResult {
   position: string | null;
 }
 
-/** Record, for every customer, the inactivity transitions and SLA breaches due at `asOf` (DESIGN §4.2). */
-export async function sweepAll(store: EventStore, writer: CustomerWriter, asOf: string, onProgress?: (customersDone: number) => void): Promise<SweepResult> {
-  const result: SweepResult = { asOf, customers: 0, changed: 0, appended: {}, position: null };
+interface EveryCustomerResult {
+  customers: number;
+  /** Customers for whom something was recorded. */
+  changed: number;
+  appended: Record<string, number>;
+  position: string | null;
+}
+
+/** Runs one command for every customer the store knows, in batches, and tallies what was recorded. */
+async function commandEveryCustomer(store: EventStore, writer: CustomerWriter, command: CustomerCommand, onProgress?: (customersDone: number) => void): Promise<EveryCustomerResult> {
+  const result: EveryCustomerResult = { customers: 0, changed: 0, appended: {}, position: null };
   for await (const batch of customerIdBatches(store)) {
-    const r = await writer.handle(batch.map((customerId) => ({ customerId, command: { type: 'Sweep', asOf } })));
+    const r = await writer.handle(batch.map((customerId) => ({ customerId, command })));
     result.customers += batch.length;
     for (const o of r.outcomes) if (o === 'recorded') result.changed++;
     for (const [k, n] of Object.entries(r.appended)) result.appended[k] = (result.appended[k] ?? 0) + n;
@@ -83,4 +91,9 @@ export async function sweepAll(store: EventStore, writer: CustomerWriter, asOf: 
     onProgress?.(result.customers);
   }
   return result;
+}
+
+/** Record, for every customer, the inactivity transitions and SLA breaches due at `asOf` (DESIGN §4.2). */
+export async function sweepAll(store: EventStore, writer: CustomerWriter, asOf: string, onProgress?: (customersDone: number) => void): Promise<SweepResult> {
+  return { asOf, ...(await commandEveryCustomer(store, writer, { type: 'Sweep', asOf }, onProgress)) };
 }

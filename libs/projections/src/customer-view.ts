@@ -55,6 +55,7 @@ export class CustomerViewBuilder {
   private state: CustomerState = initialState();
   private readonly v: Omit<CustomerView, 'tier' | 'tierSince' | 'stage' | 'stageSince' | 'risk' | 'lastShipmentAt' | 'contributionByMonth' | 'monthToDateFen' | 'asOfMonth' | 'lastClosedMonth' | 'openComplaints' | 'overdueFen' | 'onTimeRate'>;
   private readonly complaintIds = new Set<string>();
+  private lastEventMs = Number.NEGATIVE_INFINITY;
 
   constructor(customerId: string) {
     this.v = {
@@ -86,9 +87,12 @@ export class CustomerViewBuilder {
     const d = e.data as Record<string, any>;
     v.eventCount++;
     v.revision = e.revision;
-    const at = e.metadata.occurredAt;
-    if (v.firstEventAt === null) v.firstEventAt = formatInstant(parseInstant(at));
-    if (v.lastEventAt === null || parseInstant(at) > parseInstant(v.lastEventAt)) v.lastEventAt = formatInstant(parseInstant(at));
+    const at = parseInstant(e.metadata.occurredAt);
+    if (v.firstEventAt === null) v.firstEventAt = formatInstant(at);
+    if (at > this.lastEventMs) {
+      this.lastEventMs = at;
+      v.lastEventAt = formatInstant(at);
+    }
     switch (e.type) {
       case 'CustomerRegistered':
         v.name = d.name;
@@ -103,7 +107,7 @@ export class CustomerViewBuilder {
       case 'ShipmentPickedUp': {
         v.shipments.total++;
         if (d.late) v.shipments.late++;
-        const m = monthOf(parseInstant(at));
+        const m = monthOf(at);
         if (v.firstShipmentMonth === null || m < v.firstShipmentMonth) v.firstShipmentMonth = m;
         break;
       }

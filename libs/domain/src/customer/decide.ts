@@ -216,9 +216,3 @@ function maxMonth(a: string | null, b: string | null): string | null {
 
 export const customerDecider = createCustomerDecider();
 
-/** Fold a whole history. */
-export function foldEvents(events: Iterable<DomainEvent>, state: CustomerState): CustomerState {
-  let s = state;
-  for (const e of events) s = evolve(s, e);
-  return s;
-}
