@@ -13,9 +13,18 @@ export function parseInstant(iso: string): number {
   return ms;
 }
 
-/** An instant as ISO-8601 in business time, e.g. 2026-04-01T00:00:00.000+08:00. */
+let memoInstant = NaN;
+let memoInstantText = '';
+/**
+ * An instant as ISO-8601 in business time, e.g. 2026-04-01T00:00:00.000+08:00 (memoised: a fact's derived
+ * events mostly format the same instant).
+ */
 export function formatInstant(ms: number): string {
-  return new Date(ms + BUSINESS_OFFSET_MS).toISOString().slice(0, 23) + '+08:00';
+  if (ms !== memoInstant) {
+    memoInstantText = new Date(ms + BUSINESS_OFFSET_MS).toISOString().slice(0, 23) + '+08:00';
+    memoInstant = ms;
+  }
+  return memoInstantText;
 }
 
 let memoDay = NaN;

@@ -20,8 +20,8 @@ export class IdRegistry {
   }
 
   add(id: string): IdRegistry {
-    if (this.has(id)) return this;
     const at = this.index.get(id);
+    if (at !== undefined && at < this.size) return this; // already in this version
     if (at === this.size) return new IdRegistry(this.index, this.size + 1); // another version added the same id here
     let index = this.index;
     if (index.size !== this.size) index = new Map([...index].filter(([, i]) => i < this.size));

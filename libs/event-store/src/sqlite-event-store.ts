@@ -1,5 +1,6 @@
 import { mkdirSync } from 'fs';
 import { dirname, resolve } from 'path';
+import { Worker } from 'worker_threads';
 import Database from 'better-sqlite3';
 import type { EventMetadata } from '@crm/contracts';
 import {
@@ -37,6 +38,13 @@ export interface SqliteEventStoreOptions {
   walAutocheckpointPages?: number;
   /** Memory-map this many bytes of the file for reads. Default 256 MiB; 0 turns it off. */
   mmapSizeBytes?: number;
+  /**
+   * Run the inserts and commits of `append`/`appendMany` on a worker thread with its own connection to the
+   * file, so the caller can go on (e.g. decide the next ingest batch) while SQLite writes. Default false;
+   * ignored for in-memory stores. The synchronous methods (`appendManySync`, `appendSerializedSync`) still
+   * write on the calling thread. See the class comment ("Append thread").
+   */
+  appendThread?: boolean;
 }
 
 /** A NewEvent whose `data` and `metadata` are already JSON text. */
@@ -111,6 +119,214 @@ function toNumber(position: Position | undefined): number {
   return Number(position);
 }
 
+/** Strings JSON writes as they are between quotes: printable ASCII except `"` and `\\`. */
+const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const METADATA_KEYS: ReadonlySet<string> = new Set([
+  'upstreamEventId',
+  'correlationId',
+  'causationId',
+  'policyVersion',
+  'occurredAt',
+  'recordedAt',
+  'schemaVersion',
+  'source',
+  'hash',
+]);
+
+/**
+ * Exactly `JSON.stringify(m)` (same keys, order and escaping), about four times faster for metadata of
+ * strings and numbers; anything else is left to JSON.stringify.
+ */
+export function metadataJson(m: EventMetadata): string {
+  const keys = Object.keys(m);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const v = (m as unknown as Record<string, unknown>)[key];
+    let text: string;
+    if (typeof v === 'string') text = JSON_PLAIN.test(v) ? '"' + v + '"' : JSON.stringify(v);
+    else if (typeof v === 'number' && Number.isFinite(v)) text = String(v);
+    else if (v === undefined) continue;
+    else return JSON.stringify(m);
+    if (!METADATA_KEYS.has(key)) return JSON.stringify(m);
+    out += (out.length > 1 ? ',"' : '"') + key + '":' + text;
+  }
+  return out + '}';
+}
+
+/** What the main thread sends the append thread: one appendMany, its data and metadata already JSON text. */
+interface AppendMessage {
+  id: number;
+  /** Rows up to this position are in the main thread's event-id index: the worker checks the ones after it. */
+  checkedThrough: number;
+  streamIds: string[];
+  /** Expected revision per request, null for 'any'. */
+  expected: (number | null)[];
+  /** Events per request. */
+  counts: number[];
+  /** Per event, flat: id, type, data JSON, metadata JSON. */
+  rows: string[];
+}
+
+interface AppendReply {
+  id: number;
+  /** Every row up to this position has been seen (by the main thread, or by the worker and listed in `foreign`). */
+  through: number;
+  /** Event ids of rows other connections committed after `checkedThrough`. */
+  foreign: string[];
+  /** nextExpectedRevision then position, per request. */
+  results?: number[];
+  error?: { name: string; message: string; code?: string; streamId?: string; expected?: number | 'any'; actual?: number; eventIds?: string[] };
+}
+
+/**
+ * The append thread (plain JavaScript run with `eval`, so it works from compiled and from TypeScript sources
+ * alike). It does under `BEGIN IMMEDIATE` exactly what appendInTransaction does, except the event-id check
+ * against the rows the main thread had already seen: it checks the batch only against rows committed after
+ * `checkedThrough` (other connections), and reports their ids.
+ */
+const APPEND_WORKER_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+for (const p of workerData.pragmas) db.pragma(p);
+const CHUNK = workerData.chunk;
+const INSERT = 'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ';
+const stInsert = db.prepare(INSERT + '(?, ?, ?, ?, ?, ?)');
+const stInsertChunk = db.prepare(INSERT + new Array(CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', '));
+const stHead = db.prepare('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').raw();
+const stIdsAfter = db.prepare('SELECT position, event_id FROM events WHERE position > ? ORDER BY position').raw();
+const params = new Array(CHUNK * 6).fill(null);
+class Failure extends Error {}
+
+function append(m, out) {
+  let through = m.checkedThrough;
+  for (const row of stIdsAfter.iterate(through)) {
+    out.foreign.push(row[1]);
+    through = row[0];
+  }
+  out.through = through;
+  const rows = m.rows;
+  if (out.foreign.length > 0) {
+    const ids = new Set();
+    for (let k = 0; k < rows.length; k += 4) ids.add(rows[k]);
+    const dup = [];
+    for (const id of out.foreign) if (ids.has(id)) dup.push(id);
+    if (dup.length > 0) throw Object.assign(new Failure(), { reply: { name: 'DuplicateEventIdError', message: '', eventIds: dup } });
+  }
+  const n = m.streamIds.length;
+  const startRevision = new Array(n);
+  const startPosition = new Array(n);
+  const previous = new Array(n);
+  const inBatch = new Map();
+  for (let i = 0; i < n; i++) {
+    const streamId = m.streamIds[i];
+    const prev = inBatch.get(streamId);
+    let revision;
+    if (prev === undefined) {
+      const head = stHead.get(streamId);
+      revision = head ? head[0] : -1;
+      startPosition[i] = head ? head[1] : 0;
+      previous[i] = -1;
+    } else {
+      revision = startRevision[prev] + m.counts[prev];
+      previous[i] = prev;
+    }
+    const expected = m.expected[i];
+    if (expected !== null && expected !== revision) {
+      throw Object.assign(new Failure(), { reply: { name: 'WrongExpectedVersionError', message: '', streamId, expected, actual: revision } });
+    }
+    startRevision[i] = revision;
+    inBatch.set(streamId, i);
+  }
+  const lastRow = new Array(n);
+  let p = 0;
+  let r = 0;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const streamId = m.streamIds[i];
+    let revision = startRevision[i];
+    const count = m.counts[i];
+    for (let j = 0; j < count; j++, r += 4) {
+      params[p++] = rows[r];
+      params[p++] = streamId;
+      params[p++] = ++revision;
+      params[p++] = rows[r + 1];
+      params[p++] = rows[r + 2];
+      params[p++] = rows[r + 3];
+      if (p === params.length) {
+        last = stInsertChunk.run(params).lastInsertRowid;
+        if (first === -1) first = last - CHUNK + 1;
+        p = 0;
+      }
+    }
+    lastRow[i] = count > 0 ? r / 4 - 1 : -1;
+  }
+  for (let q = 0; q < p; q += 6) {
+    last = stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5]).lastInsertRowid;
+    if (first === -1) first = last;
+  }
+  params.fill(null, 0, p);
+  const total = rows.length / 4;
+  if (total > 0 && last !== first + total - 1) {
+    throw new Error('SqliteEventStore: positions of one append are not consecutive (' + first + '..' + last + ' for ' + total + ' rows)');
+  }
+  const results = new Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const position = lastRow[i] >= 0 ? first + lastRow[i] : previous[i] === -1 ? startPosition[i] : results[2 * previous[i] + 1];
+    results[2 * i] = startRevision[i] + m.counts[i];
+    results[2 * i + 1] = position;
+  }
+  if (total > 0) out.lastRow = last;
+  return results;
+}
+
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close();
+    parentPort.postMessage({ id: m.id, closed: true });
+    return;
+  }
+  const out = { id: m.id, through: m.checkedThrough, foreign: [], lastRow: -1 };
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      out.results = append(m, out);
+      db.exec('COMMIT');
+      if (out.lastRow > out.through) out.through = out.lastRow;
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  } catch (err) {
+    out.results = undefined;
+    out.error = err instanceof Failure ? err.reply : { name: err.name, message: err.message, code: err.code };
+  }
+  delete out.lastRow;
+  parentPort.postMessage(out);
+});
+`;
+
+function errorFromReply(e: NonNullable<AppendReply['error']>): Error {
+  if (e.name === 'WrongExpectedVersionError') return new WrongExpectedVersionError(e.streamId as string, e.expected as number, e.actual as number);
+  if (e.name === 'DuplicateEventIdError') return new DuplicateEventIdError(e.eventIds ?? []);
+  const err = new Error(e.message) as Error & { code?: string };
+  err.name = e.name;
+  if (e.code !== undefined) err.code = e.code;
+  return err;
+}
+
+interface AppendThread {
+  pragmas: string[];
+  worker: Worker | undefined;
+  calls: Map<number, { ok: (results: AppendResult[]) => void; fail: (err: Error) => void; added: string[]; streamIds: string[] }>;
+  next: number;
+  /** Settles when every append asked for so far has. */
+  tail: Promise<unknown>;
+}
+
 /** Wakes caught-up subscriptions after a commit. Shared by every store of the same file in this process. */
 class Notifier {
   version = 0;
@@ -142,6 +358,14 @@ const notifiers = new Map<string, Notifier>();
  * lookup with nothing new to load adds one query (~0.1 ms). In exchange appends no longer rewrite a
  * random-key index page per event.
  *
+ * Append thread (option `appendThread`, used by the embedded write side): `append`/`appendMany` check the
+ * arguments and the event ids against the in-memory index (adding them as pending) and turn data and metadata
+ * into JSON on the calling thread, then a worker thread with its own connection does the rest under
+ * `BEGIN IMMEDIATE`: expected revisions, the ids of rows other connections committed since the caller's index
+ * was caught up (reported back into the index), inserts, commit. Appends run one at a time in call order, each
+ * checked against the index as the previous one left it; on failure the pending ids are removed again. The
+ * caller keeps deciding while SQLite writes. `appendManySync`/`appendSerializedSync` still write in-thread.
+ *
  * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
  * the database is never corrupted, but the last transactions before an OS crash or power loss can be
  * lost (the WAL is fsynced at checkpoints, not at every commit). Pass `{ synchronous: 'FULL' }` to fsync
@@ -166,6 +390,7 @@ export class SqliteEventStore implements EventStore {
   private readonly notifierKey: string | undefined;
   private readonly subscriptions = new Set<SqliteSubscription>();
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** Every event id in the file up to `seenThrough` (undefined until first needed; see the class comment). */
   private eventIds: Set<string> | undefined;
   /** Highest position whose event id is in `eventIds`. */
@@ -174,6 +399,9 @@ export class SqliteEventStore implements EventStore {
   private pendingIds: string[] | undefined;
   /** Position of the last row of the not yet committed append (0 if it inserts nothing). */
   private pendingThrough = 0;
+
+  /** Set when appends run on a worker thread (option `appendThread`). */
+  private readonly appendThread: AppendThread | undefined;
 
   private readonly stInsert: Database.Statement<unknown[]>;
   private readonly stInsertChunk: Database.Statement<unknown[]>;
@@ -213,15 +441,21 @@ export class SqliteEventStore implements EventStore {
   ) {
     this.pageSize = Math.max(1, options.pageSize ?? 1000);
     this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 200);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    // The same connection settings on the append thread's connection, if any.
+    const pragmas = [
+      `busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`,
+      `synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`,
+      `cache_size = ${-Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65536))}`,
+      ...(db.memory ? [] : [`mmap_size = ${Math.max(0, Math.floor(options.mmapSizeBytes ?? 256 * 1024 * 1024))}`]),
+      `wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages ?? 65536))}`,
+      `journal_size_limit = ${64 * 1024 * 1024}`,
+      'temp_store = MEMORY',
+    ];
+    db.pragma(pragmas[0]);
     if (!db.memory) db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-    db.pragma(`cache_size = ${-Math.max(1024, Math.floor(options.cacheSizeKiB ?? 65536))}`);
-    if (!db.memory) db.pragma(`mmap_size = ${Math.max(0, Math.floor(options.mmapSizeBytes ?? 256 * 1024 * 1024))}`);
-    db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages ?? 65536))}`);
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    db.pragma('temp_store = MEMORY');
+    for (let i = 1; i < pragmas.length; i++) db.pragma(pragmas[i]);
     db.exec(SCHEMA);
+    this.appendThread = options.appendThread === true && !db.memory ? { pragmas, worker: undefined, calls: new Map(), next: 0, tail: Promise.resolve() } : undefined;
 
     this.stInsert = db.prepare(
       'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
@@ -295,6 +529,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    if (this.appendThread) return this.appendMany([{ streamId, events, expectedRevision }]).then((r) => r[0]);
     try {
       return Promise.resolve(this.appendManySync([{ streamId, events, expectedRevision }])[0]);
     } catch (err) {
@@ -303,11 +538,132 @@ export class SqliteEventStore implements EventStore {
   }
 
   appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
+    const t = this.appendThread;
+    if (t) {
+      // One append at a time, in call order: each is checked against the index as the previous one left it.
+      const result = t.tail.then(() => this.appendOnThread(t, requests));
+      t.tail = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      return result;
+    }
     try {
       return Promise.resolve(this.appendManySync(requests));
     } catch (err) {
       return Promise.reject(err as Error);
     }
+  }
+
+  /**
+   * `appendMany` on the append thread: the arguments are checked, the event ids checked against (and added to)
+   * the in-memory index and data and metadata turned into JSON here; the worker takes the write lock, checks the
+   * expected revisions and the rows other connections committed since, and inserts. On failure the ids are taken
+   * out of the index again.
+   */
+  private appendOnThread(t: AppendThread, requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    let added: string[] | undefined;
+    try {
+      this.assertOpen();
+      if (requests.length === 0) return Promise.resolve([]);
+      const n = requests.length;
+      const streamIds = new Array<string>(n);
+      const expected = new Array<number | null>(n);
+      const counts = new Array<number>(n);
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const r = requests[i];
+        if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
+        checkExpected(r.expectedRevision);
+        streamIds[i] = r.streamId;
+        expected[i] = r.expectedRevision === 'any' ? null : r.expectedRevision;
+        counts[i] = r.events.length;
+        total += r.events.length;
+      }
+      const known = this.catchUpEventIds();
+      added = [];
+      let duplicates: Set<string> | undefined;
+      for (let i = 0; i < n; i++) {
+        const events = requests[i].events;
+        for (let j = 0; j < events.length; j++) {
+          const id = events[j].id;
+          if (known.has(id)) (duplicates ??= new Set()).add(id);
+          else {
+            known.add(id);
+            added.push(id);
+          }
+        }
+      }
+      if (duplicates) throw new DuplicateEventIdError([...duplicates]);
+      const rows = new Array<string>(total * 4);
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const events = requests[i].events;
+        for (let j = 0; j < events.length; j++) {
+          const e = events[j];
+          rows[k++] = e.id;
+          rows[k++] = e.type;
+          rows[k++] = JSON.stringify(e.data) ?? 'null';
+          rows[k++] = metadataJson(e.metadata);
+        }
+      }
+      const message: AppendMessage = { id: ++t.next, checkedThrough: this.seenThrough, streamIds, expected, counts, rows };
+      const pending = added;
+      return new Promise<AppendResult[]>((ok, fail) => {
+        t.calls.set(message.id, { ok, fail, added: pending, streamIds });
+        this.appendWorker(t).postMessage(message);
+      });
+    } catch (err) {
+      if (added && this.eventIds) for (const id of added) this.eventIds.delete(id);
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private appendWorker(t: AppendThread): Worker {
+    if (t.worker) return t.worker;
+    const worker = new Worker(APPEND_WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), file: resolve(this.db.name), pragmas: t.pragmas, chunk: INSERT_CHUNK },
+    });
+    worker.on('message', (m: AppendReply & { closed?: boolean }) => this.onAppendReply(t, m));
+    worker.on('error', (err) => {
+      const calls = [...t.calls.values()];
+      t.calls.clear();
+      for (const c of calls) {
+        if (this.eventIds) for (const id of c.added) this.eventIds.delete(id);
+        c.fail(err);
+      }
+    });
+    t.worker = worker;
+    return worker;
+  }
+
+  private onAppendReply(t: AppendThread, m: AppendReply & { closed?: boolean }): void {
+    const call = t.calls.get(m.id);
+    if (!call) return;
+    t.calls.delete(m.id);
+    if (m.closed) {
+      call.ok([]);
+      return;
+    }
+    const ids = this.eventIds;
+    if (ids) {
+      if (m.error) for (const id of call.added) ids.delete(id);
+      // Rows of other connections that the worker saw: they are in the file, so in the index too.
+      for (const id of m.foreign) ids.add(id);
+      if (m.through > this.seenThrough) this.seenThrough = m.through;
+    }
+    if (m.error) {
+      call.fail(errorFromReply(m.error));
+      return;
+    }
+    const r = m.results as number[];
+    const results = new Array<AppendResult>(call.streamIds.length);
+    for (let i = 0; i < results.length; i++) {
+      results[i] = { streamId: call.streamIds[i], nextExpectedRevision: r[2 * i], position: BigInt(r[2 * i + 1]) };
+    }
+    if (results.length > 0) this.notifier.notify();
+    call.ok(results);
   }
 
   /**
@@ -442,7 +798,7 @@ export class SqliteEventStore implements EventStore {
           params[p++] = (e as SerializedEvent).metadata;
         } else {
           params[p++] = JSON.stringify(e.data) ?? 'null';
-          params[p++] = JSON.stringify(e.metadata);
+          params[p++] = metadataJson((e as NewEvent).metadata);
         }
         if (p === params.length) {
           last = this.stInsertChunk.run(params).lastInsertRowid as number;
@@ -620,9 +976,24 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Ends every subscription of this store and closes the database. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    return (this.closing ??= this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
+    const t = this.appendThread;
+    if (t) await t.tail; // the appends already asked for still complete
     this.closed = true;
+    if (t?.worker) {
+      const worker = t.worker;
+      await new Promise<unknown>((ok, fail) => {
+        const id = ++t.next;
+        t.calls.set(id, { ok, fail, added: [], streamIds: [] });
+        worker.postMessage({ id, close: true });
+      });
+      await worker.terminate();
+      t.worker = undefined;
+    }
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     if (--this.notifier.users === 0 && this.notifierKey !== undefined) notifiers.delete(this.notifierKey);
     this.db.close();

@@ -62,7 +62,9 @@ export class CustomerWriter {
     if (entry) return entry;
     let state = initialState();
     let revision = -1;
-    for await (const e of this.store.readStream(customerStream(customerId))) {
+    const stream = customerStream(customerId);
+    // A new customer (most loads of a first import): one revision lookup instead of reading an empty stream.
+    if ((await this.store.streamRevision(stream)) !== -1) for await (const e of this.store.readStream(stream)) {
       state = this.decider.evolve(state, domainEventFromStored(e));
       revision = e.revision;
     }

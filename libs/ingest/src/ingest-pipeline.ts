@@ -1,6 +1,9 @@
 import { parseUpstreamLine, UpstreamEvent, validateUpstream, Validation } from '@crm/contracts';
 import { EventStore, Position, WrongExpectedVersionError } from '@crm/event-store';
 import { CommandEnvelope, CustomerWriter, HandleResult } from './customer-writer';
+import { LINE_BATCHES, NdjsonSource, type RawInput } from './ndjson';
+
+export type { RawInput } from './ndjson';
 import { PeriodRegistry } from './period-registry';
 import { Quarantine, Rejection } from './quarantine';
 
@@ -22,8 +25,6 @@ export interface IngestOptions {
   onProgress?: (linesDone: number) => void;
 }
 
-/** One input item: an NDJSON line (string) or an already parsed JSON value. */
-export type RawInput = { line: number; raw: string } | { line: number; value: unknown };
 
 /**
  * The one ingest pipeline every source feeds (HTTP, `crm import`, Kafka):
@@ -88,11 +89,29 @@ export class IngestPipeline {
     };
 
     let batch: RawInput[] = [];
-    for await (const item of input as AsyncIterable<RawInput>) {
-      batch.push(item);
-      if (batch.length >= batchSize) {
-        await step(batch);
-        batch = [];
+    /** Adds the items to the batch, running a step whenever it is full. */
+    const take = async (items: readonly RawInput[]) => {
+      for (const item of items) {
+        batch.push(item);
+        if (batch.length >= batchSize) {
+          await step(batch);
+          batch = [];
+        }
+      }
+    };
+    // Whole chunks from an NDJSON file and plain arrays: no await per line (a promise each, ~1M per import).
+    const lineBatches = (input as Partial<NdjsonSource>)[LINE_BATCHES];
+    if (typeof lineBatches === 'function') {
+      for await (const items of lineBatches.call(input)) await take(items);
+    } else if (Array.isArray(input)) {
+      await take(input as RawInput[]);
+    } else {
+      for await (const item of input as AsyncIterable<RawInput>) {
+        batch.push(item);
+        if (batch.length >= batchSize) {
+          await step(batch);
+          batch = [];
+        }
       }
     }
     if (batch.length) await step(batch);

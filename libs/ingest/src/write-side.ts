@@ -34,5 +34,6 @@ export function createWriteSide(store: EventStore, quarantine: Quarantine): Writ
 
 /** The embedded default: SQLite files under the data directory. */
 export function openEmbeddedWriteSide(dataDir: string): WriteSide {
-  return createWriteSide(SqliteEventStore.open(join(dataDir, 'events.sqlite')), new SqliteQuarantine(join(dataDir, 'quarantine.sqlite')));
+  // Appends on the store's worker thread: the pipeline decides the next batch while SQLite writes this one.
+  return createWriteSide(SqliteEventStore.open(join(dataDir, 'events.sqlite'), { appendThread: true }), new SqliteQuarantine(join(dataDir, 'quarantine.sqlite')));
 }

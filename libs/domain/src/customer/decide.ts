@@ -2,7 +2,7 @@ import type { DomainEvent, LifecycleStageChangedData, Stage, StageChangeReason, 
 import { addMonths, DAY_MS, formatInstant, formatYuan, HOUR_MS, monthOf, parseInstant, startOfNextMonth } from '../calendar';
 import { DEFAULT_POLICIES, Policy, PolicyBook, tierFor, tierRank } from '../policy';
 import type { ClosePeriod, CustomerCommand, RecordFact } from './commands';
-import { evolve } from './evolve';
+import { evolve, evolveAt } from './evolve';
 import { riskLevel, riskSignals } from './risk';
 import { contributionOf, CustomerState } from './state';
 
@@ -13,6 +13,11 @@ type Due =
   | { kind: 'RISK'; at: number };
 
 const DUE_ORDER = { STAGE: 0, SLA: 1, RISK: 2 } as const;
+
+/** Whether a due (`at`, `kind`) listed after `best` comes before it: strictly earlier, or as early and of an earlier kind. */
+function firstDue(at: number, kind: Due['kind'], best: Due): boolean {
+  return at < best.at || (at === best.at && DUE_ORDER[kind] < DUE_ORDER[best.kind]);
+}
 
 /** Fact types that can change a churn-risk signal (DESIGN §4.4): stage and last shipment, complaints, invoices. */
 const RISK_INPUTS: ReadonlySet<string> = new Set(['ShipmentPickedUp', 'ComplaintFiled', 'ComplaintAcknowledged', 'ComplaintResolved', 'PaymentOverdue', 'PaymentSettled']);
@@ -36,9 +41,10 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
   function decideAndEvolve(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState } {
     const out: DomainEvent[] = [];
     let s = state;
-    const emit = (e: DomainEvent): void => {
+    /** Records `e`; `at` is e.at as epoch ms (e.at is always formatted from it, or parsed into it). */
+    const emit = (e: DomainEvent, at: number): void => {
       out.push(e);
-      s = evolve(s, e);
+      s = evolveAt(s, e, at);
     };
 
     const changeStage = (to: Stage, reason: StageChangeReason, at: number, detail: string): void => {
@@ -53,7 +59,7 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
         policyVersion: p.version,
         inputs: { shipmentCount: s.shipmentCount, lastShipmentAt: s.lastShipmentAt === null ? null : formatInstant(s.lastShipmentAt) },
       };
-      emit({ type: 'LifecycleStageChanged', at: data.effectiveAt, data });
+      emit({ type: 'LifecycleStageChanged', at: data.effectiveAt, data }, effective);
     };
 
     const reassessRisk = (at: number): void => {
@@ -63,38 +69,44 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
       const to = riskLevel(signals);
       if (to === s.risk) return;
       const effectiveAt = formatInstant(when);
-      emit({ type: 'ChurnRiskChanged', at: effectiveAt, data: { from: s.risk, to, signals, effectiveAt, policyVersion: p.version } });
+      emit({ type: 'ChurnRiskChanged', at: effectiveAt, data: { from: s.risk, to, signals, effectiveAt, policyVersion: p.version } }, when);
     };
 
-    /** Everything due by `t`, earliest first; `after` is where the previous pass of time stopped. */
+    /**
+     * The first of everything due by `t` — earliest, then by kind (DUE_ORDER), then in the order listed here;
+     * `after` is where the previous pass of time stopped. One pass, no list: this runs twice or more per fact.
+     */
     const nextDue = (t: number, after: number): Due | null => {
-      const due: Due[] = [];
+      let best: Due | null = null;
       const L = s.lastShipmentAt;
       if (L !== null) {
         const p = policyAt(L);
         if (s.stage === 'ACTIVATION' || s.stage === 'RETENTION') {
           const at = L + p.lifecycle.winbackAfterDays * DAY_MS;
-          if (at <= t) due.push({ kind: 'STAGE', at, to: 'WINBACK', reason: 'INACTIVE_60D' });
+          if (at <= t) best = { kind: 'STAGE', at, to: 'WINBACK', reason: 'INACTIVE_60D' };
         } else if (s.stage === 'WINBACK') {
           const at = L + p.lifecycle.lostAfterDays * DAY_MS;
-          if (at <= t) due.push({ kind: 'STAGE', at, to: 'LOST', reason: 'INACTIVE_180D' });
+          if (at <= t) best = { kind: 'STAGE', at, to: 'LOST', reason: 'INACTIVE_180D' };
         }
         if (s.stage === 'RETENTION') {
           const at = L + p.risk.inactiveDays * DAY_MS;
-          if (at <= t && at > after) due.push({ kind: 'RISK', at });
+          if (at <= t && at > after && (best === null || firstDue(at, 'RISK', best))) best = { kind: 'RISK', at };
         }
       }
-      for (const c of Object.values(s.openComplaints)) {
+      const open = s.openComplaints;
+      for (const id in open) {
+        const c = open[id];
+        if (c.resolveBreached && (c.acknowledged || c.ackBreached)) continue; // nothing of it can fall due any more
         const sla = policyAt(c.filedAt).sla[c.tierAtFiling];
         const ackDue = c.filedAt + sla.ackHours * HOUR_MS;
         const resolveDue = c.filedAt + sla.resolveHours * HOUR_MS;
         // A deadline is missed once time has passed it: handling exactly at the deadline is on time.
-        if (!c.acknowledged && !c.ackBreached && ackDue < t) due.push({ kind: 'SLA', at: ackDue, complaintId: c.complaintId, breach: 'ACK' });
-        if (!c.resolveBreached && resolveDue < t) due.push({ kind: 'SLA', at: resolveDue, complaintId: c.complaintId, breach: 'RESOLVE' });
+        if (!c.acknowledged && !c.ackBreached && ackDue < t && (best === null || firstDue(ackDue, 'SLA', best)))
+          best = { kind: 'SLA', at: ackDue, complaintId: c.complaintId, breach: 'ACK' };
+        if (!c.resolveBreached && resolveDue < t && (best === null || firstDue(resolveDue, 'SLA', best)))
+          best = { kind: 'SLA', at: resolveDue, complaintId: c.complaintId, breach: 'RESOLVE' };
       }
-      if (due.length === 0) return null;
-      due.sort((a, b) => a.at - b.at || DUE_ORDER[a.kind] - DUE_ORDER[b.kind]);
-      return due[0];
+      return best;
     };
 
     /** Record, in order, what became due by `t` (lazily on an event, or by a sweep). */
@@ -112,7 +124,7 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
             type: 'ComplaintSlaBreached',
             at: dueAt,
             data: { complaintId: c.complaintId, kind: d.breach, dueAt, tierAtFiling: c.tierAtFiling, category: c.category, source: c.source, policyVersion: p.version, effectiveAt: dueAt },
-          });
+          }, d.at);
         }
         reassessRisk(d.at);
         if (d.at > after) after = d.at;
@@ -130,9 +142,9 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
         const month = monthOf(T);
         const closedThrough = maxMonth(s.lastClosedMonth, cmd.closedThrough ?? null);
         const late = closedThrough !== null && month <= closedThrough;
-        emit({ type: e.type, at: e.occurredAt, eventId: e.eventId, source: e.source, data: late ? { ...e.data, late: true } : e.data });
+        emit({ type: e.type, at: e.occurredAt, eventId: e.eventId, source: e.source, data: late ? { ...e.data, late: true } : e.data }, T);
       } else {
-        emit({ type: e.type, at: e.occurredAt, eventId: e.eventId, source: e.source, data: e.data } as DomainEvent);
+        emit({ type: e.type, at: e.occurredAt, eventId: e.eventId, source: e.source, data: e.data } as DomainEvent, T);
       }
 
       if (!before.known) changeStage('ACQUISITION', 'FIRST_EVENT', T, `first event: ${e.type}`);
@@ -185,9 +197,9 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
           type: 'TierChanged',
           at: effectiveAt,
           data: { from, to, month: cmd.month, contributionFen: c, rule: tierRank(to) > tierRank(from) ? 'UPGRADE' : 'DOWNGRADE', inputs: { window, thresholdFen, floorTier }, reason, policyVersion: p.version, effectiveAt },
-        });
+        }, T);
       }
-      emit({ type: 'MonthClosed', at: effectiveAt, data: { month: cmd.month, contributionFen: c, tier: s.tier, policyVersion: p.version, effectiveAt } });
+      emit({ type: 'MonthClosed', at: effectiveAt, data: { month: cmd.month, contributionFen: c, tier: s.tier, policyVersion: p.version, effectiveAt } }, T);
       reassessRisk(T);
     };
 

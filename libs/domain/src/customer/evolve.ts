@@ -10,7 +10,11 @@ function without<T>(record: Readonly<Record<string, T>>, key: string): Record<st
 
 /** Fold one recorded event into the state. Pure: returns a new state, copying only what changes. */
 export function evolve(state: CustomerState, event: DomainEvent): CustomerState {
-  const at = parseInstant(event.at);
+  return evolveAt(state, event, parseInstant(event.at));
+}
+
+/** `evolve` for a caller that already has `event.at` as epoch ms (`at` must be parseInstant(event.at)). */
+export function evolveAt(state: CustomerState, event: DomainEvent, at: number): CustomerState {
   const s: CustomerState = { ...state, known: true, clock: at > state.clock ? at : state.clock };
   switch (event.type) {
     case 'AccountManagerAssigned':

@@ -25,7 +25,9 @@ export function riskSignals(s: CustomerState, at: number, policy: Policy): RiskS
 
   let breached = 0;
   let openQuality = false;
-  for (const c of Object.values(s.openComplaints)) {
+  const open = s.openComplaints;
+  for (const id in open) {
+    const c = open[id];
     if (c.ackBreached || c.resolveBreached) breached++;
     if (c.category === 'QUALITY_COMPLAINT') openQuality = true;
   }
