@@ -1,0 +1,4 @@
+export * from './kafka';
+export * from './kafka-ingest-consumer';
+export * from './kafka-upstream-producer';
+export * from './topics';
