@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { INestApplication } from '@nestjs/common';
-import { openEmbeddedWriteSide, WriteSide } from '@crm/ingest';
-import { createApp } from '../../apps/api/src/bootstrap';
+import type { WriteSide } from '@crm/ingest';
+import { RunningApi, startApi, TOKENS } from '../support/api';
 
 const ev = (n: number, over: Record<string, unknown> = {}) => ({
   eventId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -17,23 +16,22 @@ const ev = (n: number, over: Record<string, unknown> = {}) => ({
 describe('POST /v1/events (embedded)', () => {
   let dir: string;
   let w: WriteSide;
-  let app: INestApplication;
+  let api: RunningApi;
   let base: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'crm-http-'));
-    w = openEmbeddedWriteSide(dir);
-    app = await createApp(w, { logLevel: 'silent' });
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    api = await startApi(dir);
+    w = api.writeSide;
+    base = api.base;
   });
   afterAll(async () => {
-    await app.close();
-    await w.close();
+    await api.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const post = (body: string, contentType: string) => fetch(`${base}/v1/events`, { method: 'POST', body, headers: { 'content-type': contentType } });
+  const post = (body: string, contentType: string) =>
+    fetch(`${base}/v1/events`, { method: 'POST', body, headers: { 'content-type': contentType, authorization: `Bearer ${TOKENS.ingest}` } });
 
   it('takes NDJSON: valid lines go through, a bad line is rejected naming the field, and kept in quarantine', async () => {
     const body = [JSON.stringify(ev(1)), '{not json', JSON.stringify(ev(2, { data: { ...ev(2).data, freightFen: -5 } })), '', JSON.stringify(ev(3))].join('\n');
@@ -53,8 +51,10 @@ describe('POST /v1/events (embedded)', () => {
     const head = await w.store.headPosition();
     const res = await post(JSON.stringify([ev(1), ev(3, { data: { ...ev(3).data, freightFen: 999 } }), ev(4)]), 'application/json');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ accepted: 1, duplicates: 2, rejected: 0 });
-    const customer = (await (await fetch(`${base}/v1/customers/C1`)).json()) as any;
+    const r = (await res.json()) as any;
+    expect(r).toMatchObject({ accepted: 1, duplicates: 2, rejected: 0 });
+    // Read your own write: the read waits until the projections reached the position the ingest returned.
+    const customer = (await (await fetch(`${base}/v1/customers/C1?minPosition=${r.position}`, { headers: { authorization: `Bearer ${TOKENS.admin}` } })).json()) as any;
     expect(customer.shipments.total).toBe(3);
     expect(await w.store.headPosition()).toBeGreaterThan(head);
   });

@@ -1,19 +1,23 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IngestResult, RawInput, WriteSide } from '@crm/ingest';
-import { WRITE_SIDE } from './tokens';
+import { BadRequestException, Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IngestEventsCommand } from '@crm/application';
+import type { IngestResult, RawInput } from '@crm/ingest';
+import { Roles } from './auth/auth';
 
 @ApiTags('ingest')
+@ApiBearerAuth()
 @Controller('v1/events')
 export class EventsController {
-  constructor(@Inject(WRITE_SIDE) private readonly w: WriteSide) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Ingest upstream events (DESIGN §3): NDJSON (application/x-ndjson) or a JSON array (application/json)' })
+  @Roles('ingest')
+  @ApiOperation({ summary: 'Ingest upstream events (DESIGN §3): NDJSON (application/x-ndjson) or a JSON array (application/json). Roles: ingest, admin' })
   @ApiConsumes('application/x-ndjson', 'application/json')
   @ApiBody({ description: 'one upstream event per line, or an array of them', schema: { type: 'string' } })
-  @ApiOkResponse({ description: 'accepted / duplicates / rejected with reasons, and the store position reached' })
+  @ApiOkResponse({ description: 'accepted / duplicates / rejected with reasons, and the store position reached (pass it as ?minPosition= to read your writes)' })
   async ingest(@Body() body: unknown, @Headers('content-type') contentType = ''): Promise<IngestResult> {
     const items: RawInput[] = [];
     if (typeof body === 'string') {
@@ -30,6 +34,6 @@ export class EventsController {
       throw new BadRequestException(`body must be NDJSON (application/x-ndjson) or a JSON array of events (application/json); got content-type "${contentType}" and no events`);
     }
     if (items.length === 0) throw new BadRequestException('body holds no events');
-    return this.w.pipeline.ingest(items, { source: 'http' });
+    return this.commands.execute(new IngestEventsCommand(items, 'http'));
   }
 }

@@ -1,24 +1,35 @@
 import 'reflect-metadata';
-import { dataDir } from '@crm/config';
-import { openEmbeddedWriteSide } from '@crm/ingest';
-import { createApp } from './bootstrap';
+import { ConfigError, dataDir, loadApiTokens } from '@crm/config';
 import { loadDemo } from '@crm/demo';
+import { openEmbeddedWriteSide } from '@crm/ingest';
+import { ReadSide } from '@crm/projections';
+import { MemoryReadModelStore } from '@crm/read-model';
+import { createApp } from './bootstrap';
 
+/** `npm start`: API + ingest + projections in one process on the embedded default. */
 async function main(): Promise<void> {
   const dir = dataDir();
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a TCP port number, got "${process.env.PORT}"`);
+  const tokens = loadApiTokens(dir);
   const writeSide = openEmbeddedWriteSide(dir);
   if (process.env.CRM_DEMO !== '0' && (await writeSide.store.headPosition()) === 0n) {
     process.stderr.write(`empty data directory ${dir}: loading the demo history (CRM_DEMO=0 to skip)…\n`);
     const r = await loadDemo(writeSide, {}, (m) => process.stderr.write(m + '\n'));
     process.stderr.write(`demo loaded: ${r.accepted} events\n`);
   }
-  const app = await createApp(writeSide);
-  const port = Number(process.env.PORT ?? 3000);
+  const started = Date.now();
+  const readSide = await ReadSide.open(writeSide.store, new MemoryReadModelStore());
+  process.stderr.write(`projections built to position ${readSide.position} in ${Date.now() - started} ms\n`);
+  const app = await createApp({ writeSide, readSide, tokens });
+  app.enableShutdownHooks();
+  process.once('SIGTERM', () => void readSide.close());
   await app.listen(port, '0.0.0.0');
-  process.stderr.write(`courier-crm listening on http://localhost:${port}  (OpenAPI: http://localhost:${port}/docs, data: ${dir})\n`);
+  process.stderr.write(`courier-crm listening on http://localhost:${port}\n  OpenAPI: http://localhost:${port}/docs\n  data: ${dir}\n`);
+  process.stderr.write(tokens.adminTokenFile !== null ? `  admin token: ${tokens.adminTokenFile} (curl -H "Authorization: Bearer $(cat ${tokens.adminTokenFile})" …)\n` : `  tokens: from CRM_API_TOKENS (${tokens.byToken.size})\n`);
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`courier-crm failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.stderr.write(err instanceof ConfigError ? `courier-crm: configuration error: ${err.message}\n` : `courier-crm failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -2,18 +2,20 @@
 import 'reflect-metadata';
 import { statSync } from 'fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { ISO_WITH_OFFSET, MONTH } from '@crm/contracts';
+import { isInstant, MONTH } from '@crm/contracts';
 import { dataDir } from '@crm/config';
 import { openEmbeddedWriteSide, readNdjsonFile, sweepAll, WriteSide } from '@crm/ingest';
 import { customerViews, customerView, CUSTOMER_CSV_COLUMNS, toCsvRow } from '@crm/projections';
 import { info, printJson, progress } from './output';
+import { ANALYTICS_EXPORTS, exportAnalytics, isAnalyticsExport, registerRebuildCommand } from './read-side.commands';
+import { registerProduceCommand } from './produce.command';
 
 const month = (v: string): string => {
   if (!MONTH.test(v)) throw new InvalidArgumentError('must be a month YYYY-MM');
   return v;
 };
 const instant = (v: string): string => {
-  if (!ISO_WITH_OFFSET.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('must be an ISO-8601 instant with an offset, e.g. 2026-09-01T00:00:00+08:00');
+  if (!isInstant(v)) throw new InvalidArgumentError('must be a real ISO-8601 instant with an offset, e.g. 2026-09-01T00:00:00+08:00');
   return v;
 };
 
@@ -86,11 +88,14 @@ program
 
 program
   .command('export <what>')
-  .description('export every Customer 360 document: `export customers` (NDJSON, or --format csv)')
+  .description(`export every Customer 360 document (\`export customers\`, NDJSON) or an analytics view (${ANALYTICS_EXPORTS.join(', ')}; one JSON object per line); --format csv for a spreadsheet`)
   .option('--format <format>', 'ndjson or csv', 'ndjson')
-  .action(async (what: string, opts: { format: string }) => {
-    if (what !== 'customers') throw new InvalidArgumentError(`can export "customers", not "${what}"`);
+  .option('--from <month>', 'analytics: first month YYYY-MM', month)
+  .option('--to <month>', 'analytics: last month YYYY-MM', month)
+  .action(async (what: string, opts: { format: string; from?: string; to?: string }) => {
     if (opts.format !== 'ndjson' && opts.format !== 'csv') throw new InvalidArgumentError('--format must be ndjson or csv');
+    if (isAnalyticsExport(what)) return withWriteSide((w) => exportAnalytics(w, what, opts));
+    if (what !== 'customers') throw new InvalidArgumentError(`can export customers, ${ANALYTICS_EXPORTS.join(', ')}; not "${what}"`);
     await withWriteSide(async (w) => {
       const out: string[] = [];
       const flush = () => {
@@ -145,6 +150,9 @@ program
     if (opts.json) printJson(r);
     else console.log(`demo loaded: ${r.accepted} events accepted, ${r.closedMonths.length} months closed, swept as of ${r.sweptAsOf}`);
   });
+
+registerProduceCommand(program);
+registerRebuildCommand(program, withWriteSide);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   info(`crm: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,3 +1,4 @@
 export * from './upstream';
 export * from './validate';
 export * from './recorded';
+export * from './instant';

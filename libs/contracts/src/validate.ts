@@ -1,4 +1,5 @@
-import { getMetadataStorage, ValidationArguments, ValidationTypes } from 'class-validator';
+import { isCalendarDate } from './instant';
+import { getMetadataStorage, MATCHES, ValidationArguments, ValidationTypes } from 'class-validator';
 import { DATA_CLASSES, UpstreamEnvelope, UpstreamEvent, UpstreamType, UPSTREAM_TYPES } from './upstream';
 
 export type Validation = { ok: true; event: UpstreamEvent } | { ok: false; errors: string[]; eventId?: string };
@@ -20,6 +21,17 @@ interface Field {
   rules: Rule[];
 }
 
+/**
+ * @Matches with a plain RegExp (no flags that keep state, no modifiers): class-validator runs
+ * `typeof value === 'string' && !!value.match(pattern)`, which for such a pattern is `pattern.test(value)`
+ * without allocating the match.
+ */
+function matchesByTest(name: string, constraints: unknown[] | undefined): Rule['validate'] | undefined {
+  const [pattern, modifiers] = constraints ?? [];
+  if (name !== MATCHES || !(pattern instanceof RegExp) || pattern.global || pattern.sticky || modifiers !== undefined) return undefined;
+  return (value) => typeof value === 'string' && pattern.test(value);
+}
+
 export function compileRules(cls: new () => object): Field[] {
   const storage = getMetadataStorage();
   const metas = storage.getTargetValidationMetadatas(cls, '', true, false);
@@ -35,7 +47,7 @@ export function compileRules(cls: new () => object): Field[] {
     for (const c of storage.getTargetValidatorConstraints(m.constraintCls)) {
       const instance = c.instance as { validate: Rule['validate'] };
       f.rules.push({
-        validate: instance.validate.bind(instance),
+        validate: matchesByTest(c.name, m.constraints) ?? instance.validate.bind(instance),
         constraints: m.constraints,
         message: typeof m.message === 'string' ? m.message : `$property is invalid (${c.name})`,
       });
@@ -46,12 +58,16 @@ export function compileRules(cls: new () => object): Field[] {
 
 /** Runs compiled rules on `source`, copying the declared fields (only those) into `out`. */
 function check(fields: Field[], source: Record<string, unknown>, prefix: string, errors: string[], out: Record<string, unknown>): void {
+  // One arguments object per call, updated per rule: the constraints only read it while validating.
+  const args: ValidationArguments = { value: undefined, constraints: [], targetName: '', object: source, property: '' };
   for (const f of fields) {
     const value = source[f.property];
     if (f.optional && (value === undefined || value === null)) continue;
     out[f.property] = value;
+    args.value = value;
+    args.property = f.property;
     for (const r of f.rules) {
-      const args = { value, constraints: r.constraints, targetName: '', object: source, property: f.property };
+      args.constraints = r.constraints;
       if (!r.validate(value, args)) {
         errors.push(r.message.replace('$property', prefix + f.property));
         break; // one reason per field is enough to fix it
@@ -62,14 +78,6 @@ function check(fields: Field[], source: Record<string, unknown>, prefix: string,
 
 const ENVELOPE = compileRules(UpstreamEnvelope);
 const DATA = Object.fromEntries(UPSTREAM_TYPES.map((t) => [t, compileRules(DATA_CLASSES[t])])) as Record<UpstreamType, Field[]>;
-
-/** The YYYY-MM-DD at the start of an ISO string exists (Date.parse would roll 02-31 over to March). */
-function isCalendarDate(iso: string): boolean {
-  const y = Number(iso.slice(0, 4));
-  const m = Number(iso.slice(5, 7));
-  const d = Number(iso.slice(8, 10));
-  return d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate() && !Number.isNaN(Date.parse(iso));
-}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

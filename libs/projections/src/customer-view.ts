@@ -1,5 +1,5 @@
-import type { ComplaintCategory, ComplaintSource, RiskLevel, RiskSignal, Stage, Tier } from '@crm/contracts';
-import { addMonths, customerDecider, CustomerState, domainEventFromStored, formatInstant, initialState, monthOf, parseInstant, POLICY_V1, riskLevel, riskSignals } from '@crm/domain';
+import type { ComplaintCategory, ComplaintSource, DomainEvent, RiskLevel, RiskSignal, Stage, Tier } from '@crm/contracts';
+import { addMonths, CustomerState, evolve, formatInstant, initialState, monthOf, parseInstant, POLICY_V1, riskLevel, riskSignals } from '@crm/domain';
 
 /** The Customer 360 document (DESIGN §5). Money in fen; instants ISO-8601 in UTC+8. */
 export interface CustomerView {
@@ -25,6 +25,8 @@ export interface CustomerView {
   monthToDateFen: number;
   asOfMonth: string | null;
   lastClosedMonth: string | null;
+  /** The latest tier decision (alerts show downgrades taken at the last close). */
+  lastTierChange: { month: string; from: Tier; to: Tier; rule: 'UPGRADE' | 'DOWNGRADE'; effectiveAt: string } | null;
   shipments: { total: number; late: number; delivered: number; onTime: number };
   onTimeRate: number | null;
   exceptions: Record<string, number>;
@@ -38,9 +40,22 @@ export interface CustomerView {
   revision: number;
 }
 
+const windows = new Map<string, readonly string[]>();
+/** The 12 months ending with `month`, oldest first (memoised: every document of a month shares it). */
+function lastTwelveMonths(month: string): readonly string[] {
+  let w = windows.get(month);
+  if (w === undefined) {
+    w = Array.from({ length: 12 }, (_, i) => addMonths(month, i - 11));
+    windows.set(month, w);
+  }
+  return w;
+}
+
 /** A recorded event as the view needs it. */
 export interface ViewInput {
   type: string;
+  /** Store position; a builder ignores events at or before the last position it applied (replays change nothing). */
+  position?: bigint;
   data: unknown;
   metadata: { occurredAt: string; upstreamEventId?: string };
   id: string;
@@ -53,9 +68,15 @@ export interface ViewInput {
  */
 export class CustomerViewBuilder {
   private state: CustomerState = initialState();
-  private readonly v: Omit<CustomerView, 'tier' | 'tierSince' | 'stage' | 'stageSince' | 'risk' | 'lastShipmentAt' | 'contributionByMonth' | 'monthToDateFen' | 'asOfMonth' | 'lastClosedMonth' | 'openComplaints' | 'overdueFen' | 'onTimeRate'>;
+  private readonly v: Omit<CustomerView, 'tier' | 'tierSince' | 'stage' | 'stageSince' | 'risk' | 'lastShipmentAt' | 'contributionByMonth' | 'monthToDateFen' | 'asOfMonth' | 'lastClosedMonth' | 'openComplaints' | 'overdueFen' | 'onTimeRate' | 'firstEventAt' | 'lastEventAt'>;
   private readonly complaintIds = new Set<string>();
+  // Instants kept as epoch ms and formatted only when a document is made (a rebuild folds far more events than it writes documents).
+  private firstEventMs = Number.NaN;
   private lastEventMs = Number.NEGATIVE_INFINITY;
+  /** Position of the last applied event (-1n before any). */
+  position = -1n;
+  /** Tier the customer held after each closed month's decision (late shipments count in that month's bucket). */
+  readonly closedTiers: Record<string, Tier> = {};
 
   constructor(customerId: string) {
     this.v = {
@@ -66,8 +87,6 @@ export class CustomerViewBuilder {
       city: null,
       contactPhone: null,
       managerId: null,
-      firstEventAt: null,
-      lastEventAt: null,
       firstShipmentMonth: null,
       shipments: { total: 0, late: 0, delivered: 0, onTime: 0 },
       exceptions: {},
@@ -77,22 +96,29 @@ export class CustomerViewBuilder {
       settledFen: 0,
       eventCount: 0,
       revision: -1,
+      lastTierChange: null,
     };
   }
 
+  /** The domain state folded so far (read-only). */
+  get domainState(): CustomerState {
+    return this.state;
+  }
+
   apply(e: ViewInput): this {
-    const domainEvent = domainEventFromStored(e);
-    this.state = customerDecider.evolve(this.state, domainEvent);
+    if (e.position !== undefined) {
+      if (e.position <= this.position) return this;
+      this.position = e.position;
+    }
+    // Without the upstream eventId: the view needs no duplicate registry (the write side already dropped duplicates).
+    this.state = evolve(this.state, { type: e.type, at: e.metadata.occurredAt, data: e.data } as DomainEvent);
     const v = this.v;
     const d = e.data as Record<string, any>;
     v.eventCount++;
     v.revision = e.revision;
     const at = parseInstant(e.metadata.occurredAt);
-    if (v.firstEventAt === null) v.firstEventAt = formatInstant(at);
-    if (at > this.lastEventMs) {
-      this.lastEventMs = at;
-      v.lastEventAt = formatInstant(at);
-    }
+    if (Number.isNaN(this.firstEventMs)) this.firstEventMs = at;
+    if (at > this.lastEventMs) this.lastEventMs = at;
     switch (e.type) {
       case 'CustomerRegistered':
         v.name = d.name;
@@ -133,6 +159,12 @@ export class CustomerViewBuilder {
       case 'PaymentSettled':
         v.settledFen += d.amountFen;
         break;
+      case 'MonthClosed':
+        this.closedTiers[d.month] = d.tier;
+        break;
+      case 'TierChanged':
+        v.lastTierChange = { month: d.month, from: d.from, to: d.to, rule: d.rule, effectiveAt: formatInstant(at) };
+        break;
     }
     return this;
   }
@@ -143,11 +175,9 @@ export class CustomerViewBuilder {
     const asOfMs = asOf !== undefined ? parseInstant(asOf) : Number.isFinite(s.clock) ? s.clock : null;
     const asOfMonth = asOfMs === null ? null : monthOf(asOfMs);
     const months: { month: string; contributionFen: number }[] = [];
-    if (asOfMonth !== null) for (let i = 11; i >= 0; i--) {
-      const m = addMonths(asOfMonth, -i);
-      months.push({ month: m, contributionFen: s.contributions[m] ?? 0 });
-    }
-    const signals = asOfMs === null ? [...s.riskSignals] : riskSignals(s, Math.max(asOfMs, s.clock), POLICY_V1);
+    if (asOfMonth !== null) for (const m of lastTwelveMonths(asOfMonth)) months.push({ month: m, contributionFen: s.contributions[m] ?? 0 });
+    // Without asOf the recorded level and signals stand (changes are recorded when they happen).
+    const signals = asOf !== undefined && asOfMs !== null ? riskSignals(s, Math.max(asOfMs, s.clock), POLICY_V1) : [...s.riskSignals];
     const open = Object.values(s.openComplaints).map((c) => ({
       complaintId: c.complaintId,
       category: c.category,
@@ -161,15 +191,17 @@ export class CustomerViewBuilder {
     const sh = this.v.shipments;
     return {
       ...this.v,
+      firstEventAt: Number.isNaN(this.firstEventMs) ? null : formatInstant(this.firstEventMs),
+      lastEventAt: Number.isFinite(this.lastEventMs) ? formatInstant(this.lastEventMs) : null,
       shipments: { ...sh },
+      lastTierChange: this.v.lastTierChange === null ? null : { ...this.v.lastTierChange },
       exceptions: { ...this.v.exceptions },
       managerId: s.managerId,
       tier: s.tier,
       tierSince: s.tierSince === null ? null : formatInstant(s.tierSince),
       stage: s.stage,
       stageSince: s.stageSince === null ? null : formatInstant(s.stageSince),
-      // The recorded level (changes are recorded when they happen); signals as they hold now.
-      risk: { level: asOf !== undefined ? riskLevel(signals) : s.risk, signals: asOf !== undefined ? signals : [...s.riskSignals], since: s.riskSince === null ? null : formatInstant(s.riskSince) },
+      risk: { level: asOf !== undefined ? riskLevel(signals) : s.risk, signals, since: s.riskSince === null ? null : formatInstant(s.riskSince) },
       lastShipmentAt: s.lastShipmentAt === null ? null : formatInstant(s.lastShipmentAt),
       contributionByMonth: months,
       monthToDateFen: asOfMonth === null ? 0 : (s.contributions[asOfMonth] ?? 0),

@@ -1,2 +1,7 @@
 export * from './customer-view';
 export * from './customer-queries';
+export * from './projection';
+export * from './projector';
+export * from './queries';
+export * from './read-side';
+export * from './views';

@@ -1,1 +1,0 @@
-export const WRITE_SIDE = Symbol('WRITE_SIDE');

@@ -1,0 +1,5 @@
+export * from './commands';
+export * from './queries';
+export * from './handlers';
+export * from './mask';
+export * from './tokens';

@@ -1,0 +1,391 @@
+import { CUSTOMER_STREAM_PREFIX, customerStream, type EventStore, type Position, type StoredEvent, type Subscription } from '@crm/event-store';
+import type { CollectionWrites, Doc, DocWrite, ReadModelStore } from '@crm/read-model';
+import { CustomerView, CustomerViewBuilder } from './customer-view';
+import { POSITION_FIELD, type ProjectionSink, type ViewProjection } from './projection';
+
+/** Something a live projection makes happen outside the read model (an alert raised, say). */
+export interface ProjectionEffect {
+  view: string;
+  kind: string;
+  payload: Doc;
+  position: Position;
+}
+
+export interface ProjectorOptions {
+  /** Physical collection of each view (the catalog decides; see ReadSide). */
+  collectionOf: (view: ViewProjection) => string;
+  /** Events per batch while catching up (documents are made once per customer per batch). Default 100,000. */
+  maxBatch?: number;
+  onEffect?: (effect: ProjectionEffect) => void;
+  onBatch?: (position: Position, events: number) => void;
+}
+
+interface Counter {
+  doc: Doc;
+  /** The position stamped on the document when it was loaded: events at or before it are already in it. */
+  loadedAt: Position;
+  dirty: boolean;
+}
+
+interface ViewState {
+  view: ViewProjection;
+  collection: string;
+  /** Checkpoint when this projector started: the view has seen every event up to it. */
+  startedAt: Position;
+  counters: Map<string, Counter>;
+  writes: DocWrite[];
+  sink: ViewSink;
+  /** The collection held documents when this projector started (a cold customer may have some there). */
+  hadDocs: boolean;
+}
+
+/** A view's sink, told the position of the event (or customer change) being handled. */
+interface ViewSink extends ProjectionSink {
+  position: Position;
+}
+
+interface Touched {
+  builder: CustomerViewBuilder;
+  /** The customer's document before this batch (null: new to this projector). */
+  before: CustomerView | null;
+  /** Position of its last event in the batch. */
+  last: Position;
+}
+
+const SENTINEL = Symbol('no event ready');
+
+/**
+ * Runs a set of views over the customer streams: folds each customer once (the Customer 360 builder, the
+ * same `evolve` the write side uses) and hands every view the events and the changed documents. Each
+ * view keeps its own checkpoint next to its documents; the projector starts at the lowest one and a view
+ * skips what it has already seen. An event seen twice changes nothing: builders ignore positions they
+ * have applied, keyed documents are replaced whole, and counter documents carry the position they include.
+ *
+ * One projector per set of collections at a time (a lease guards it across processes; see ReadSide).
+ */
+export class Projector {
+  private readonly views: ViewState[];
+  private readonly builders = new Map<string, CustomerViewBuilder>();
+  private readonly lastViews = new Map<string, CustomerView>();
+  private readonly maxBatch: number;
+  private from: Position = 0n;
+  private pos: Position = 0n;
+  private started = false;
+  private subscription: Subscription | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private failure: unknown = null;
+  private readonly waiters = new Set<() => void>();
+  private idle = false;
+  private effectsAfter: Position | null = null;
+  /** A store position up to which nothing of ours was pending (waitFor found it); ≥ pos or stale. */
+  private covered: Position = 0n;
+  /** The batch being folded: customers touched, position of its last event, effects raised. */
+  private touched = new Map<string, Touched>();
+  private batchEnd: Position = 0n;
+  private effects: ProjectionEffect[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly readModel: ReadModelStore,
+    views: readonly ViewProjection[],
+    private readonly options: ProjectorOptions,
+  ) {
+    this.views = views.map((view) => {
+      const v = { view, collection: options.collectionOf(view), startedAt: 0n, counters: new Map(), writes: [], hadDocs: false } as unknown as ViewState;
+      v.sink = this.makeSink(v);
+      return v;
+    });
+    this.maxBatch = options.maxBatch ?? 100_000;
+  }
+
+  /** Loads checkpoints and counter documents, creates indexes. */
+  async init(): Promise<void> {
+    if (this.started) return;
+    for (const v of this.views) {
+      await this.readModel.ensureIndexes(v.collection, v.view.indexes);
+      const cp = await this.readModel.checkpoint(v.collection);
+      v.startedAt = cp === null ? 0n : BigInt(cp.position);
+      v.hadDocs = v.view.perCustomer === true && (await this.readModel.count(v.collection)) > 0;
+      if (v.view.counters === true)
+        for (const doc of await this.readModel.find(v.collection))
+          // Results are read-only: counters are changed in place, so keep a copy.
+          v.counters.set(doc._id, { doc: structuredClone(doc), loadedAt: BigInt((doc[POSITION_FIELD] as string | undefined) ?? '0'), dirty: false });
+    }
+    this.from = this.views.reduce((min, v) => (v.startedAt < min ? v.startedAt : min), this.views[0]?.startedAt ?? 0n);
+    this.pos = this.from;
+    this.batchEnd = this.from;
+    this.started = true;
+  }
+
+  /**
+   * Effects fire only for events after this position: those that arrive while the projector is live.
+   * Replays (a restart, a rebuild) never repeat them. Until called, no effects fire.
+   */
+  fireEffectsAfter(position: Position): void {
+    this.effectsAfter = position;
+  }
+
+  /** Position of the last event whose effects every view has committed. */
+  get position(): Position {
+    return this.pos;
+  }
+
+  /** Position the views reflect: the checkpoint, or beyond it when only other streams' events followed. */
+  get readPosition(): Position {
+    return this.covered > this.pos ? this.covered : this.pos;
+  }
+
+  /** Applies everything recorded so far, in batches, then returns (rebuilds, the CLI, tests). */
+  async catchUp(onProgress?: (position: Position, events: number) => void): Promise<Position> {
+    await this.init();
+    let done = 0;
+    let pending = 0;
+    // One pass over the store; documents are made once per customer per batch, and the events themselves are
+    // not kept, so batches can be large.
+    for await (const e of this.store.readAll({ fromPosition: this.pos, streamPrefix: CUSTOMER_STREAM_PREFIX })) {
+      const loading = this.fold(e);
+      if (loading !== undefined) await loading;
+      if (++pending >= this.maxBatch) {
+        await this.flush();
+        done += pending;
+        pending = 0;
+        onProgress?.(this.pos, done);
+      }
+    }
+    if (pending > 0) {
+      await this.flush();
+      onProgress?.(this.pos, done + pending);
+    }
+    return this.pos;
+  }
+
+  /** Follows the store live from the checkpoint (a catch-up subscription), until stop(). */
+  async start(): Promise<void> {
+    await this.init();
+    if (this.loop !== null) return;
+    this.stopping = false;
+    const sub = this.store.subscribeToAll({ fromPosition: this.pos, streamPrefix: CUSTOMER_STREAM_PREFIX });
+    this.subscription = sub;
+    this.loop = this.follow(sub).catch((err: unknown) => {
+      this.failure = err;
+      this.wakeWaiters();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.subscription?.close();
+    await this.loop;
+    this.loop = null;
+    this.subscription = null;
+  }
+
+  /** The error that stopped the live loop, if any (readiness reports it). */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  /**
+   * Resolves true once every customer event up to `position` is projected (read-your-writes), false after
+   * `timeoutMs`.
+   */
+  async waitFor(position: Position, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.pos >= position || this.covered >= position) return true;
+      // Non-customer events (the period registry) have positions too: done when the store has reached the
+      // position and none of our events is pending up to it.
+      if (this.idle && position <= (await this.store.headPosition()) && !(await this.pendingUpTo(position))) {
+        if (position > this.covered) this.covered = position;
+        return true;
+      }
+      if (this.failure !== null) throw this.failure instanceof Error ? this.failure : new Error(String(this.failure));
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.min(left, 50));
+        function done() {
+          clearTimeout(t);
+          resolve();
+        }
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  private async pendingUpTo(position: Position): Promise<boolean> {
+    for await (const e of this.store.readAll({ fromPosition: this.pos, maxCount: 1, streamPrefix: CUSTOMER_STREAM_PREFIX })) return e.position <= position;
+    return false;
+  }
+
+  private wakeWaiters(): void {
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  private async follow(sub: Subscription): Promise<void> {
+    const it = sub[Symbol.asyncIterator]();
+    let next = it.next();
+    const ready = () => new Promise<typeof SENTINEL>((resolve) => setImmediate(() => resolve(SENTINEL)));
+    while (!this.stopping) {
+      this.idle = true;
+      this.wakeWaiters();
+      let r = await next;
+      this.idle = false;
+      if (r.done) return;
+      const batch: StoredEvent[] = [];
+      for (;;) {
+        batch.push(r.value);
+        next = it.next();
+        if (batch.length >= this.maxBatch) break;
+        const got = await Promise.race([next, ready()]);
+        if (got === SENTINEL) break;
+        r = got;
+        if (r.done) break;
+      }
+      await this.apply(batch);
+      if (r.done) return;
+    }
+  }
+
+  /** Folds a batch and commits every view's writes with its checkpoint. */
+  async apply(events: readonly StoredEvent[]): Promise<void> {
+    await this.init();
+    for (const e of events) {
+      const loading = this.fold(e);
+      if (loading !== undefined) await loading;
+    }
+    await this.flush();
+  }
+
+  /** Folds one event into its customer and the event handlers; returns a promise only when a customer must be loaded first. */
+  private fold(e: StoredEvent): Promise<void> | undefined {
+    if (e.position <= this.batchEnd) return undefined;
+    const customerId = e.streamId.slice(CUSTOMER_STREAM_PREFIX.length);
+    const t = this.touched.get(customerId);
+    if (t !== undefined) return this.foldInto(t, e);
+    const builder = this.builders.get(customerId);
+    if (builder !== undefined || this.from === 0n) return this.foldInto(this.touch(customerId, builder ?? this.newBuilder(customerId)), e);
+    return this.loadBuilder(customerId).then((b) => this.foldInto(this.touch(customerId, b), e));
+  }
+
+  private touch(customerId: string, builder: CustomerViewBuilder): Touched {
+    const t: Touched = { builder, before: this.lastViews.get(customerId) ?? null, last: 0n };
+    this.touched.set(customerId, t);
+    return t;
+  }
+
+  private foldInto(t: Touched, e: StoredEvent): undefined {
+    this.batchEnd = e.position;
+    t.last = e.position;
+    t.builder.apply(e);
+    for (const v of this.views)
+      if (v.view.onEvent !== undefined && e.position > v.startedAt) {
+        v.sink.position = e.position;
+        v.view.onEvent(e, t.builder, v.sink);
+      }
+    return undefined;
+  }
+
+  /** Makes the documents of every customer touched since the last flush and commits every view. */
+  private async flush(): Promise<void> {
+    const touched = this.touched;
+    const batchEnd = this.batchEnd;
+    this.touched = new Map();
+    if (batchEnd === this.pos) return;
+    const stored = await this.storedOfColdCustomers(touched);
+    for (const [customerId, t] of touched) {
+      const after = t.builder.view();
+      this.lastViews.set(customerId, after);
+      for (const v of this.views)
+        if (v.view.onCustomer !== undefined && t.last > v.startedAt) {
+          v.sink.position = t.last;
+          v.view.onCustomer({ customerId, before: t.before, after, stored: t.before === null ? stored.get(v)?.get(customerId) : undefined }, v.sink);
+        }
+    }
+    const stamp = batchEnd.toString();
+    for (const v of this.views) {
+      const writes: DocWrite[] = v.writes;
+      v.writes = [];
+      for (const c of v.counters.values())
+        if (c.dirty) {
+          c.dirty = false;
+          c.doc[POSITION_FIELD] = stamp;
+          writes.push({ put: { ...c.doc } });
+        }
+      const batch: CollectionWrites[] = writes.length === 0 ? [] : [{ collection: v.collection, writes }];
+      await this.readModel.commit(v.collection, batch, batchEnd);
+    }
+    this.pos = batchEnd;
+    this.options.onBatch?.(batchEnd, touched.size);
+    const effects = this.effects;
+    this.effects = [];
+    const after = this.effectsAfter;
+    if (this.options.onEffect !== undefined && after !== null) for (const ef of effects) if (ef.position > after) this.options.onEffect(ef);
+    this.wakeWaiters();
+  }
+
+  /** Per-customer views: what the collection already holds for customers this projector meets for the first time. */
+  private async storedOfColdCustomers(touched: Map<string, { before: CustomerView | null }>): Promise<Map<ViewState, Map<string, Doc[]>>> {
+    const out = new Map<ViewState, Map<string, Doc[]>>();
+    const cold = [...touched].filter(([, t]) => t.before === null).map(([id]) => id);
+    if (cold.length === 0) return out;
+    for (const v of this.views) {
+      if (!v.hadDocs) continue;
+      const byCustomer = new Map<string, Doc[]>();
+      for (let i = 0; i < cold.length; i += 1000)
+        for (const d of await this.readModel.find(v.collection, { customerId: { $in: cold.slice(i, i + 1000) } })) {
+          const id = d.customerId as string;
+          const list = byCustomer.get(id);
+          if (list === undefined) byCustomer.set(id, [d]);
+          else list.push(d);
+        }
+      out.set(v, byCustomer);
+    }
+    return out;
+  }
+
+  private makeSink(v: ViewState): ViewSink {
+    const sink: ViewSink = {
+      position: 0n,
+      put: (doc) => {
+        doc[POSITION_FIELD] = sink.position.toString();
+        v.writes.push({ put: doc });
+      },
+      delete: (id) => v.writes.push({ delete: id }),
+      counter: (id, init) => {
+        let c = v.counters.get(id);
+        if (c === undefined) v.counters.set(id, (c = { doc: init(), loadedAt: 0n, dirty: false }));
+        if (c.loadedAt >= sink.position) return null;
+        c.dirty = true;
+        return c.doc;
+      },
+      effect: (kind, payload) => this.effects.push({ view: v.view.name, kind, payload, position: sink.position }),
+    };
+    return sink;
+  }
+
+  /**
+   * A customer met for the first time by this projector: the events before the position it started from
+   * were never delivered, so fold them from the customer's stream (none when starting from scratch).
+   */
+  private newBuilder(customerId: string): CustomerViewBuilder {
+    const builder = new CustomerViewBuilder(customerId);
+    this.builders.set(customerId, builder);
+    return builder;
+  }
+
+  private async loadBuilder(customerId: string): Promise<CustomerViewBuilder> {
+    const builder = this.newBuilder(customerId);
+    if (this.from > 0n) {
+      for await (const e of this.store.readStream(customerStream(customerId))) {
+        if (e.position > this.from) break;
+        builder.apply(e);
+      }
+      if (builder.position >= 0n) this.lastViews.set(customerId, builder.view());
+    }
+    return builder;
+  }
+}
