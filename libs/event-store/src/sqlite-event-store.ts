@@ -582,19 +582,7 @@ export class SqliteEventStore implements EventStore {
       }
       const known = this.catchUpEventIds();
       added = [];
-      let duplicates: Set<string> | undefined;
-      for (let i = 0; i < n; i++) {
-        const events = requests[i].events;
-        for (let j = 0; j < events.length; j++) {
-          const id = events[j].id;
-          if (known.has(id)) (duplicates ??= new Set()).add(id);
-          else {
-            known.add(id);
-            added.push(id);
-          }
-        }
-      }
-      if (duplicates) throw new DuplicateEventIdError([...duplicates]);
+      reserveEventIds(known, requests, added);
       const rows = new Array<string>(total * 4);
       let k = 0;
       for (let i = 0; i < n; i++) {
@@ -737,19 +725,7 @@ export class SqliteEventStore implements EventStore {
     // removes them again if the transaction does not commit.
     const added: string[] = [];
     this.pendingIds = added;
-    let duplicates: Set<string> | undefined;
-    for (let i = 0; i < n; i++) {
-      const events = requests[i].events;
-      for (let j = 0; j < events.length; j++) {
-        const id = events[j].id;
-        if (known.has(id)) (duplicates ??= new Set()).add(id);
-        else {
-          known.add(id);
-          added.push(id);
-        }
-      }
-    }
-    if (duplicates) throw new DuplicateEventIdError([...duplicates]);
+    reserveEventIds(known, requests, added);
     const startRevision = new Array<number>(n);
     const startPosition = new Array<number>(n);
     // A stream that appears more than once in the batch: the earlier request it continues from.
@@ -1020,6 +996,26 @@ interface SubscriptionSource {
 }
 
 /** Catch-up then live: reads pages; when caught up, waits for an append in this process or the next poll. */
+/**
+ * Adds the batch's event ids to the index and to `added` (so a repeat within the batch is found too);
+ * throws DuplicateEventIdError naming every id already there. The caller removes `added` if it fails.
+ */
+function reserveEventIds(known: Set<string>, requests: readonly { events: readonly { id: string }[] }[], added: string[]): void {
+  let duplicates: Set<string> | undefined;
+  for (let i = 0; i < requests.length; i++) {
+    const events = requests[i].events;
+    for (let j = 0; j < events.length; j++) {
+      const id = events[j].id;
+      if (known.has(id)) (duplicates ??= new Set()).add(id);
+      else {
+        known.add(id);
+        added.push(id);
+      }
+    }
+  }
+  if (duplicates) throw new DuplicateEventIdError([...duplicates]);
+}
+
 class SqliteSubscription implements Subscription {
   private closed = false;
   private wake: (() => void) | undefined;

@@ -22,25 +22,10 @@ export function readNdjsonFile(path: string, onBytes?: (bytesRead: number) => vo
 }
 
 async function* readLines(path: string, onBytes?: (bytesRead: number) => void): AsyncGenerator<RawInput> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let rest = '';
-  let line = 0;
-  let bytes = 0;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    bytes += Buffer.byteLength(chunk);
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop() as string;
-    for (const p of parts) {
-      line++;
-      const raw = p.endsWith('\r') ? p.slice(0, -1) : p;
-      if (raw.trim() !== '') yield { line, raw };
-    }
-    onBytes?.(bytes);
-  }
-  if (rest.trim() !== '') yield { line: line + 1, raw: rest.endsWith('\r') ? rest.slice(0, -1) : rest };
+  for await (const batch of readLineBatches(path, onBytes)) yield* batch;
 }
 
-/** The lines of readLines, one array per chunk read (the progress callback is called at the same points). */
+/** The non-blank lines of a file, one array per chunk read; the progress callback runs after each chunk. */
 async function* readLineBatches(path: string, onBytes?: (bytesRead: number) => void): AsyncGenerator<RawInput[]> {
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
   let rest = '';
