@@ -12,6 +12,7 @@ import { randomUUID } from 'crypto';
 import type { EventMetadata } from '@crm/contracts';
 import {
   NO_STREAM,
+  verifyChain,
   WrongExpectedVersionError,
   type EventStore,
   type NewEvent,
@@ -85,9 +86,10 @@ function newEvents(count: number, from = 0): NewEvent[] {
   return Array.from({ length: count }, (_, i) => newEvent(from + i));
 }
 
-/** The parts of a stored event an adapter must give back exactly as appended. */
+/** The parts of a stored event an adapter must give back exactly as appended (plus the hash it adds). */
 function asAppended(e: StoredEvent): NewEvent {
-  return { id: e.id, type: e.type, data: e.data, metadata: e.metadata };
+  const { hash: _hash, ...metadata } = e.metadata;
+  return { id: e.id, type: e.type, data: e.data, metadata };
 }
 
 function expectIncreasing(positions: Position[]): void {
@@ -138,6 +140,11 @@ export function describeEventStoreContract(
         expect(read.map(asAppended)).toEqual(events);
         expect(read.map((e) => e.revision)).toEqual([0, 1, 2]);
         expect(read.every((e) => e.streamId === stream('a'))).toBe(true);
+        // Tamper evidence: every adapter chains each event's hash to its predecessor in the stream.
+        await store.append(stream('a'), newEvents(2, 3), 2);
+        const chained = await collect(store.readStream(stream('a')));
+        expect(chained.every((e) => /^[0-9a-f]{64}$/.test(e.metadata.hash ?? ''))).toBe(true);
+        expect(verifyChain(chained)).toEqual([]);
         expectIncreasing(read.map((e) => e.position));
         expect(read[2].position).toBe(result.position);
       });

@@ -73,10 +73,11 @@ program
 program
   .command('customer <id>')
   .description('the Customer 360 document')
-  .option('--as-of <instant>', 'as the customer was at this instant (by occurredAt)', instant)
+  .option('--as-of <instant>', 'as the customer was at this instant: what had happened by then (by occurredAt)', instant)
+  .option('--known-at <instant>', 'as the system knew the customer at this instant: what had been recorded by then (by recordedAt)', instant)
   .option('--json', 'print JSON on stdout')
-  .action(async (id: string, opts: { asOf?: string; json?: boolean }) => {
-    const view = await withWriteSide((w) => customerView(w.store, id, opts.asOf));
+  .action(async (id: string, opts: { asOf?: string; knownAt?: string; json?: boolean }) => {
+    const view = await withWriteSide((w) => customerView(w.store, id, { asOf: opts.asOf, knownAt: opts.knownAt }));
     if (!view) {
       info(`customer ${id} not found`);
       process.exitCode = 2;

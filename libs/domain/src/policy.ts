@@ -84,6 +84,75 @@ export class PolicyBook {
   get all(): readonly Policy[] {
     return this.versions;
   }
+  get latest(): Policy {
+    return this.versions[this.versions.length - 1];
+  }
+  /** This book with `policy` in force from its effectiveFrom on (versions from then on are replaced). */
+  with(policy: Policy): PolicyBook {
+    return new PolicyBook([...this.versions.filter((v) => v.effectiveFrom < policy.effectiveFrom), policy]);
+  }
 }
 
 export const DEFAULT_POLICIES = new PolicyBook([POLICY_V1]);
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks `patch` against the shape of `base` (same keys, same kinds of values) and collects every problem with its path. */
+function mergeShaped(base: unknown, patch: unknown, path: string, errors: string[]): unknown {
+  if (isPlainObject(base)) {
+    if (!isPlainObject(patch)) {
+      errors.push(`${path} must be an object`);
+      return base;
+    }
+    const out: Record<string, unknown> = { ...base };
+    for (const key of Object.keys(patch)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      if (!(key in base)) errors.push(`${at} is not a policy setting`);
+      else out[key] = mergeShaped(base[key], patch[key], at, errors);
+    }
+    return out;
+  }
+  if (Array.isArray(base)) {
+    if (!Array.isArray(patch) || patch.some((t) => !(TIERS as readonly unknown[]).includes(t))) errors.push(`${path} must be a list of tiers (${TIERS.join(', ')})`);
+    else return [...patch];
+    return base;
+  }
+  if (typeof base === 'number') {
+    if (typeof patch !== 'number' || !Number.isInteger(patch) || patch < 0) errors.push(`${path} must be an integer ≥ 0`);
+    else return patch;
+    return base;
+  }
+  if (typeof patch !== typeof base) errors.push(`${path} must be a ${typeof base}`);
+  else return patch;
+  return base;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`invalid policy: ${errors.join('; ')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+/**
+ * A policy from a (possibly partial) JSON object laid over `base`: every setting it leaves out keeps base's value.
+ * Throws PolicyError naming every field that is unknown, of the wrong kind or inconsistent
+ * (`tierFloorsFen.VIP must be an integer ≥ 0`, tier floors must rise with the tier...).
+ */
+export function policyFrom(patch: unknown, base: Policy): Policy {
+  const errors: string[] = [];
+  const merged = mergeShaped(base, patch, '', errors) as Policy;
+  if (errors.length === 0) {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(merged.effectiveFrom)) errors.push('effectiveFrom must be a month YYYY-MM');
+    if (merged.version < 1) errors.push('version must be an integer ≥ 1');
+    if (merged.tierFloorsFen.TRANSIENT !== 0) errors.push('tierFloorsFen.TRANSIENT must be 0 (every customer has a tier)');
+    for (let i = 1; i < TIERS.length; i++) {
+      if (merged.tierFloorsFen[TIERS[i]] <= merged.tierFloorsFen[TIERS[i - 1]]) errors.push(`tierFloorsFen.${TIERS[i]} must be greater than tierFloorsFen.${TIERS[i - 1]}`);
+    }
+    if (merged.downgradeWindowMonths < 1) errors.push('downgradeWindowMonths must be ≥ 1');
+    if (merged.lifecycle.lostAfterDays <= merged.lifecycle.winbackAfterDays) errors.push('lifecycle.lostAfterDays must be greater than lifecycle.winbackAfterDays');
+    for (const t of TIERS) if (merged.sla[t].resolveHours < merged.sla[t].ackHours) errors.push(`sla.${t}.resolveHours must be ≥ sla.${t}.ackHours`);
+  }
+  if (errors.length > 0) throw new PolicyError(errors);
+  return merged;
+}

@@ -23,6 +23,7 @@ import {
   type StreamingRead,
 } from '@eventstore/db-client';
 import type { EventMetadata } from '@crm/contracts';
+import { chainCrypto, chainHash } from './hash-chain';
 import {
   NO_STREAM,
   START,
@@ -106,7 +107,8 @@ export class EventStoreDbEventStore implements EventStore {
     if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
     const expected = toServerExpected(expectedRevision);
     try {
-      const result = await this.client.appendToStream(streamId, events.map(toEventData), { expectedRevision: expected });
+      const chained = await this.chained(streamId, events, expectedRevision);
+      const result = await this.client.appendToStream(streamId, chained.map(toEventData), { expectedRevision: expected });
       // No position when the server recognised an idempotent re-append (nothing written): read the stream's last event.
       const position = result.position ? result.position.commit : await this.lastPositionOf(streamId);
       return { streamId, nextExpectedRevision: Number(result.nextExpectedRevision), position };
@@ -222,6 +224,24 @@ export class EventStoreDbEventStore implements EventStore {
         read.destroy();
       }
     }
+  }
+
+  /** The events with their hash chain (see hash-chain.ts) continued from the stream's last event. */
+  private async chained(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<NewEvent[]> {
+    let previous = '';
+    let revision = -1;
+    if (expectedRevision !== NO_STREAM && events.length > 0) {
+      const last = await this.lastEventOf(streamId);
+      if (last) {
+        previous = (parseJson(last.metadata) as EventMetadata).hash ?? '';
+        revision = Number(last.revision);
+      }
+    }
+    return events.map((e) => {
+      const { hash: _h, ...metadata } = e.metadata;
+      previous = chainHash(chainCrypto, previous, streamId, ++revision, e.id, e.type, JSON.stringify(e.data) ?? 'null', JSON.stringify(metadata));
+      return { ...e, metadata: { ...metadata, hash: previous } };
+    });
   }
 
   private async lastEventOf(streamId: string): Promise<RecordedEvent | undefined> {

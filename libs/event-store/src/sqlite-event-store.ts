@@ -16,6 +16,7 @@ import {
   type StoredEvent,
   type Subscription,
 } from './port';
+import { chainCrypto, chainHash, withHash } from './hash-chain';
 
 /** Options of SqliteEventStore.open (see the class comment for durability and throughput). */
 export interface SqliteEventStoreOptions {
@@ -53,7 +54,7 @@ export interface SerializedEvent {
   type: string;
   /** JSON text of the event data. */
   data: string;
-  /** JSON text of the EventMetadata. */
+  /** JSON text of the EventMetadata, without `hash` (the store adds it). */
   metadata: string;
 }
 
@@ -134,21 +135,22 @@ const METADATA_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Exactly `JSON.stringify(m)` (same keys, order and escaping), about four times faster for metadata of
- * strings and numbers; anything else is left to JSON.stringify.
+ * Exactly `JSON.stringify(m)` without `hash` (same keys, order and escaping), about four times faster for
+ * metadata of strings and numbers; anything else is left to JSON.stringify. The store adds the hash itself.
  */
 export function metadataJson(m: EventMetadata): string {
   const keys = Object.keys(m);
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
+    if (key === 'hash') continue;
     const v = (m as unknown as Record<string, unknown>)[key];
     let text: string;
     if (typeof v === 'string') text = JSON_PLAIN.test(v) ? '"' + v + '"' : JSON.stringify(v);
     else if (typeof v === 'number' && Number.isFinite(v)) text = String(v);
     else if (v === undefined) continue;
-    else return JSON.stringify(m);
-    if (!METADATA_KEYS.has(key)) return JSON.stringify(m);
+    else return JSON.stringify({ ...m, hash: undefined });
+    if (!METADATA_KEYS.has(key)) return JSON.stringify({ ...m, hash: undefined });
     out += (out.length > 1 ? ',"' : '"') + key + '":' + text;
   }
   return out + '}';
@@ -195,7 +197,10 @@ const CHUNK = workerData.chunk;
 const INSERT = 'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ';
 const stInsert = db.prepare(INSERT + '(?, ?, ?, ?, ?, ?)');
 const stInsertChunk = db.prepare(INSERT + new Array(CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', '));
-const stHead = db.prepare('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').raw();
+const stHead = db.prepare("SELECT revision, position, json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1").raw();
+const crypto = require('crypto');
+const chainHash = ${chainHash.toString()};
+const withHash = ${withHash.toString()};
 const stIdsAfter = db.prepare('SELECT position, event_id FROM events WHERE position > ? ORDER BY position').raw();
 const params = new Array(CHUNK * 6).fill(null);
 class Failure extends Error {}
@@ -219,6 +224,8 @@ function append(m, out) {
   const startRevision = new Array(n);
   const startPosition = new Array(n);
   const previous = new Array(n);
+  /** Hash of the event before each request's first: the chain continues from it. */
+  const startHash = new Array(n);
   const inBatch = new Map();
   for (let i = 0; i < n; i++) {
     const streamId = m.streamIds[i];
@@ -228,9 +235,11 @@ function append(m, out) {
       const head = stHead.get(streamId);
       revision = head ? head[0] : -1;
       startPosition[i] = head ? head[1] : 0;
+      startHash[i] = head && head[2] ? head[2] : '';
       previous[i] = -1;
     } else {
       revision = startRevision[prev] + m.counts[prev];
+      startHash[i] = null; // the previous request's last hash, known once it is hashed below
       previous[i] = prev;
     }
     const expected = m.expected[i];
@@ -241,6 +250,7 @@ function append(m, out) {
     inBatch.set(streamId, i);
   }
   const lastRow = new Array(n);
+  const lastHash = new Array(n);
   let p = 0;
   let r = 0;
   let first = -1;
@@ -248,14 +258,16 @@ function append(m, out) {
   for (let i = 0; i < n; i++) {
     const streamId = m.streamIds[i];
     let revision = startRevision[i];
+    let hash = startHash[i] === null ? lastHash[previous[i]] : startHash[i];
     const count = m.counts[i];
     for (let j = 0; j < count; j++, r += 4) {
+      hash = chainHash(crypto, hash, streamId, ++revision, rows[r], rows[r + 1], rows[r + 2], rows[r + 3]);
       params[p++] = rows[r];
       params[p++] = streamId;
-      params[p++] = ++revision;
+      params[p++] = revision;
       params[p++] = rows[r + 1];
       params[p++] = rows[r + 2];
-      params[p++] = rows[r + 3];
+      params[p++] = withHash(rows[r + 3], hash);
       if (p === params.length) {
         last = stInsertChunk.run(params).lastInsertRowid;
         if (first === -1) first = last - CHUNK + 1;
@@ -263,6 +275,7 @@ function append(m, out) {
       }
     }
     lastRow[i] = count > 0 ? r / 4 - 1 : -1;
+    lastHash[i] = hash;
   }
   for (let q = 0; q < p; q += 6) {
     last = stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5]).lastInsertRowid;
@@ -407,6 +420,7 @@ export class SqliteEventStore implements EventStore {
   private readonly stInsertChunk: Database.Statement<unknown[]>;
   private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * 6).fill(null);
   private readonly stStreamHead: Database.Statement<[string], [number, number]>;
+  private readonly stStreamHash: Database.Statement<[string], string | null>;
   private readonly stIdsAfter: Database.Statement<[number], [number, string]>;
   private readonly stHead: Database.Statement<[], number | null>;
   private readonly stReadStream: Database.Statement<[string, number, number], Row>;
@@ -468,6 +482,9 @@ export class SqliteEventStore implements EventStore {
         'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
       )
       .raw();
+    this.stStreamHash = db
+      .prepare<[string], string | null>("SELECT json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1")
+      .pluck();
     this.stIdsAfter = db
       .prepare<[number], [number, string]>('SELECT position, event_id FROM events WHERE position > ? ORDER BY position')
       .raw();
@@ -730,6 +747,8 @@ export class SqliteEventStore implements EventStore {
     const startPosition = new Array<number>(n);
     // A stream that appears more than once in the batch: the earlier request it continues from.
     const previous = new Array<number>(n);
+    // The hash chain goes on from the stream's last event, or from the earlier request's last hash.
+    const lastHash = new Array<string>(n);
     let inBatch: Map<string, number> | undefined;
     for (let i = 0; i < n; i++) {
       const req = requests[i];
@@ -763,19 +782,18 @@ export class SqliteEventStore implements EventStore {
       const events = req.events;
       const streamId = req.streamId;
       let revision = startRevision[i];
+      let hash = previous[i] === -1 ? (revision === -1 ? '' : (this.stStreamHash.get(streamId) ?? '')) : lastHash[previous[i]];
       for (let j = 0; j < events.length; j++) {
         const e = events[j];
+        const data = serialized ? (e as SerializedEvent).data : (JSON.stringify(e.data) ?? 'null');
+        const metadata = serialized ? (e as SerializedEvent).metadata : metadataJson((e as NewEvent).metadata);
+        hash = chainHash(chainCrypto, hash, streamId, ++revision, e.id, e.type, data, metadata);
         params[p++] = e.id;
         params[p++] = streamId;
-        params[p++] = ++revision;
+        params[p++] = revision;
         params[p++] = e.type;
-        if (serialized) {
-          params[p++] = (e as SerializedEvent).data;
-          params[p++] = (e as SerializedEvent).metadata;
-        } else {
-          params[p++] = JSON.stringify(e.data) ?? 'null';
-          params[p++] = metadataJson((e as NewEvent).metadata);
-        }
+        params[p++] = data;
+        params[p++] = withHash(metadata, hash);
         if (p === params.length) {
           last = this.stInsertChunk.run(params).lastInsertRowid as number;
           if (first === -1) first = last - INSERT_CHUNK + 1;
@@ -784,6 +802,7 @@ export class SqliteEventStore implements EventStore {
       }
       rows += events.length;
       lastRow[i] = events.length > 0 ? rows - 1 : -1;
+      lastHash[i] = hash;
     }
     for (let q = 0; q < p; q += 6) {
       last = this.stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5])

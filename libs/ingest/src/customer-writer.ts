@@ -2,6 +2,7 @@ import { EventMetadata, SCHEMA_VERSION } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
 import { AppendRequest, customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
 import { derivedEventId } from './event-ids';
+import { PolicyRegistry } from './policy-registry';
 
 export interface CommandEnvelope {
   customerId: string;
@@ -49,13 +50,19 @@ function causeOf(customerId: string, c: CustomerCommand): string {
  */
 export class CustomerWriter {
   private readonly cache = new Map<string, Entry>();
+  private decider: CustomerDecider;
+  private readonly policies: PolicyRegistry | undefined;
 
+  /** `decider`: a fixed decider, or the registry whose book in force decides each batch. */
   constructor(
     private readonly store: EventStore,
-    private readonly decider: CustomerDecider = customerDecider,
+    decider: CustomerDecider | PolicyRegistry = customerDecider,
     private readonly now: () => Date = () => new Date(),
     private readonly maxRetries = 5,
-  ) {}
+  ) {
+    this.policies = decider instanceof PolicyRegistry ? decider : undefined;
+    this.decider = decider instanceof PolicyRegistry ? customerDecider : decider;
+  }
 
   private async load(customerId: string): Promise<Entry> {
     let entry = this.cache.get(customerId);
@@ -94,6 +101,8 @@ export class CustomerWriter {
     const outcomes: CommandOutcome[] = new Array(batch.length);
     const pending = new Map<string, { before: Entry; state: CustomerState; events: NewEvent[] }>();
     const recordedAt = this.now().toISOString();
+    // A version adopted meanwhile (by any process) decides from this batch on.
+    if (this.policies) this.decider = await this.policies.decider();
     for (let i = 0; i < batch.length; i++) {
       const { customerId, command } = batch[i];
       let p = pending.get(customerId);

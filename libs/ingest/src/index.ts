@@ -6,3 +6,4 @@ export * from './period-registry';
 export * from './quarantine';
 export * from './write-side';
 export * from './event-ids';
+export * from './policy-registry';

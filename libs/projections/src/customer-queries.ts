@@ -2,17 +2,27 @@ import { parseInstant } from '@crm/domain';
 import { customerStream, CUSTOMER_STREAM_PREFIX, EventStore } from '@crm/event-store';
 import { CustomerView, CustomerViewBuilder } from './customer-view';
 
-/** Customer 360 folded from the stream; with `asOf`, only what had occurred by then. */
-export async function customerView(store: EventStore, customerId: string, asOf?: string): Promise<CustomerView | null> {
+/** The two clocks of time travel: business time (`asOf`, by occurredAt) and system time (`knownAt`, by recordedAt). */
+export interface TimeTravel {
+  /** What had happened by then: events whose occurredAt ≤ asOf, wherever they were recorded. */
+  asOf?: string;
+  /** What the system had recorded by then: events whose recordedAt ≤ knownAt (late data recorded after it left out). */
+  knownAt?: string;
+}
+
+/** Customer 360 folded from the stream; with `asOf` / `knownAt`, only the events that had occurred / been recorded by then. */
+export async function customerView(store: EventStore, customerId: string, at: TimeTravel = {}): Promise<CustomerView | null> {
   const b = new CustomerViewBuilder(customerId);
-  const limit = asOf === undefined ? Infinity : parseInstant(asOf);
+  const occurredBy = at.asOf === undefined ? Infinity : parseInstant(at.asOf);
+  const recordedBy = at.knownAt === undefined ? Infinity : parseInstant(at.knownAt);
   let any = false;
   for await (const e of store.readStream(customerStream(customerId))) {
-    if (parseInstant(e.metadata.occurredAt) > limit) continue;
+    if (occurredBy !== Infinity && parseInstant(e.metadata.occurredAt) > occurredBy) continue;
+    if (recordedBy !== Infinity && parseInstant(e.metadata.recordedAt) > recordedBy) continue;
     b.apply(e);
     any = true;
   }
-  return any ? b.view(asOf) : null;
+  return any ? b.view(at.asOf) : null;
 }
 
 /** Every Customer 360, ordered by customer id, from one pass over the store. */

@@ -1,0 +1,5 @@
+export * from './diff';
+export * from './explain';
+export * from './rederive';
+export * from './verify';
+export * from './what-if';
