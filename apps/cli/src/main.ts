@@ -9,6 +9,7 @@ import { customerViews, customerView, CUSTOMER_CSV_COLUMNS, toCsvRow } from '@cr
 import { info, printJson, progress } from './output';
 import { ANALYTICS_EXPORTS, exportAnalytics, isAnalyticsExport, registerRebuildCommand } from './read-side.commands';
 import { registerProduceCommand } from './produce.command';
+import { registerAuditCommands } from './audit.commands';
 
 const month = (v: string): string => {
   if (!MONTH.test(v)) throw new InvalidArgumentError('must be a month YYYY-MM');
@@ -117,12 +118,24 @@ program
   .description("a customer's full recorded stream with metadata")
   .option('--json', 'print NDJSON on stdout')
   .action(async (id: string, opts: { json?: boolean }) => {
-    await withWriteSide(async (w) => {
+    const found = await withWriteSide(async (w) => {
+      let n = 0;
       for await (const e of w.store.readStream(`customer-${id}`)) {
+        n++;
+        const m = e.metadata;
         if (opts.json) printJson(e);
-        else console.log(`#${e.revision} ${e.metadata.occurredAt} ${e.type} ${JSON.stringify(e.data)}`);
+        else
+          console.log(
+            `#${e.revision} @${e.position} ${e.type} occurred ${m.occurredAt} recorded ${m.recordedAt}${m.policyVersion === undefined ? '' : ` policy v${m.policyVersion}`}` +
+              ` id ${e.id} cause ${m.causationId}${m.upstreamEventId === undefined ? '' : ` upstream ${m.upstreamEventId}`}\n    ${JSON.stringify(e.data)}`,
+          );
       }
+      return n > 0;
     });
+    if (!found) {
+      info(`customer ${id} not found`);
+      process.exitCode = 2;
+    }
   });
 
 program
@@ -154,6 +167,7 @@ program
 
 registerProduceCommand(program);
 registerRebuildCommand(program, withWriteSide);
+registerAuditCommands(program, withWriteSide);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   info(`crm: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,3 +3,4 @@ export * from './queries';
 export * from './handlers';
 export * from './mask';
 export * from './tokens';
+export * from './audit';

@@ -1,6 +1,6 @@
 import { ChainBreak, CUSTOMER_STREAM_PREFIX, EventStore, Position, StoredEvent, verifyChain } from '@crm/event-store';
 import { PolicyRegistry } from '@crm/ingest';
-import { ALL_VIEWS, ReadSide, type ViewProjection } from '@crm/projections';
+import { ALL_VIEWS, POSITION_FIELD, ReadSide, type ViewProjection } from '@crm/projections';
 import { Doc, MemoryReadModelStore, ReadModelStore } from '@crm/read-model';
 import { diffValues } from './diff';
 import { ClosedMonths, Difference, rederiveStream } from './rederive';
@@ -81,7 +81,14 @@ export interface LiveViews {
   waitFor(position: Position, timeoutMs: number): Promise<boolean>;
 }
 
-const byId = (docs: readonly Doc[]): Map<string, Doc> => new Map(docs.map((d) => [String(d._id), d]));
+/** Documents by id, without the position stamp: replay bookkeeping that depends on where batches ended, not content. */
+const byId = (docs: readonly Doc[]): Map<string, Doc> =>
+  new Map(
+    docs.map((d) => {
+      const { [POSITION_FIELD]: _position, ...content } = d;
+      return [String(d._id), content as Doc];
+    }),
+  );
 
 /**
  * Verify (b): rebuilds every view from position 0 into a scratch in-memory store and compares it, document by
