@@ -4,10 +4,13 @@ import { cpus, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { readNdjsonFile } from '@crm/ingest';
 import { writeBenchFile } from './generate-events';
+import { runReadSideBench } from './read-side.bench';
 
 /**
  * `npm run bench`: writes bench-report.json (and prints it). Bounded: one generated file, one import.
- * BENCH_EVENTS sets the size (default 1,000,000).
+ * BENCH_EVENTS sets the size (default 1,000,000). Then the read side (read-side.bench.ts: projection
+ * rebuild speed, API latency at 100k customers; its store is cached under .cache/bench); BENCH_READ_SIDE=0
+ * leaves it out.
  */
 interface ImportReport {
   accepted: number;
@@ -23,6 +26,25 @@ function runImport(dataDir: string, file: string): Promise<ImportReport> {
     let report: ImportReport | undefined;
     child.on('message', (m) => (report = m as ImportReport));
     child.on('exit', (code) => (report && code === 0 ? ok(report) : fail(new Error(`import runner exited with ${code}`))));
+  });
+}
+
+interface VerifyReport {
+  events: number;
+  streams: number;
+  seconds: number;
+  eventsPerSecond: number;
+  clean: boolean;
+  peakRssBytes: number;
+}
+
+/** `crm verify` over the imported store, in its own process. */
+function runVerify(dataDir: string): Promise<VerifyReport> {
+  return new Promise((ok, fail) => {
+    const child = fork(join(__dirname, 'verify-runner.js'), [dataDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let report: VerifyReport | undefined;
+    child.on('message', (m) => (report = m as VerifyReport));
+    child.on('exit', (code) => (report && code === 0 ? ok(report) : fail(new Error(`verify runner exited with ${code}`))));
   });
 }
 
@@ -55,6 +77,8 @@ async function main(): Promise<void> {
     const first = await runImport(join(work, 'data'), file);
     process.stderr.write('bench: crm import of the same file again (all duplicates)…\n');
     const again = await runImport(join(work, 'data'), file);
+    process.stderr.write('bench: crm verify of the imported store…\n');
+    const verify = await runVerify(join(work, 'data'));
     const perSecond = first.accepted / first.seconds;
     const report = {
       at: new Date().toISOString(),
@@ -70,6 +94,8 @@ async function main(): Promise<void> {
       },
       reimport: { eventsPerSecond: Math.round((again.duplicates + again.accepted) / again.seconds), accepted: again.accepted, duplicates: again.duplicates, peakRssMiB: Math.round(again.peakRssBytes / 2 ** 20) },
       targets: { eventsPerSecond: 50_000, ratioToRawParse: 0.15, peakRssMiB: 1024 },
+      verify: { events: verify.events, streams: verify.streams, eventsPerSecond: verify.eventsPerSecond, seconds: round(verify.seconds), clean: verify.clean, peakRssMiB: Math.round(verify.peakRssBytes / 2 ** 20) },
+      readSide: process.env.BENCH_READ_SIDE === '0' ? null : await runReadSideBench(),
     };
     const out = resolve('bench-report.json');
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

@@ -7,18 +7,32 @@ import { info, printJson, progress } from './output';
 export const ANALYTICS_EXPORTS = ['pyramid', 'funnel', 'complaints', 'manager-load'] as const;
 type AnalyticsExport = (typeof ANALYTICS_EXPORTS)[number];
 
+/** A progress bar per phase of the read side (build, catch-up, rebuild), each up to the store's head. */
+function phaseBars(head: number): { onProgress: (phase: string, position: bigint) => void; stop(): void } {
+  let current: { phase: string; bar: ReturnType<typeof progress> } | undefined;
+  return {
+    onProgress(phase, position) {
+      if (current?.phase !== phase) {
+        current?.bar.stop();
+        current = { phase, bar: progress(head, `position (${phase})`) };
+      }
+      current.bar.update(Number(position));
+    },
+    stop: () => current?.bar.stop(),
+  };
+}
+
 /** Builds every view in memory from the store (the embedded read side, as `npm start` does). */
-async function openReadSide(w: WriteSide, phase: string): Promise<ReadSide> {
-  const head = Number(await w.store.headPosition());
-  const bar = progress(head, `position (${phase})`);
-  const rs = await ReadSide.open(w.store, new MemoryReadModelStore(), { live: false, onProgress: (_p, pos) => bar.update(Number(pos)) });
-  bar.stop();
+async function openReadSide(w: WriteSide, phases?: ReturnType<typeof phaseBars>): Promise<ReadSide> {
+  const bars = phases ?? phaseBars(Number(await w.store.headPosition()));
+  const rs = await ReadSide.open(w.store, new MemoryReadModelStore(), { live: false, onProgress: bars.onProgress });
+  if (phases === undefined) bars.stop();
   return rs;
 }
 
 /** `crm export <analytics view> [--format csv] [--from M --to M]`. */
 export async function exportAnalytics(w: WriteSide, what: AnalyticsExport, opts: { format: string; from?: string; to?: string }): Promise<void> {
-  const rs = await openReadSide(w, 'projecting');
+  const rs = await openReadSide(w);
   try {
     const range = { from: opts.from, to: opts.to };
     const rows =
@@ -45,9 +59,11 @@ export function registerRebuildCommand(program: Command, withWriteSide: <T>(fn: 
     .action(async (opts: { json?: boolean }) => {
       await withWriteSide(async (w) => {
         const started = Date.now();
-        const rs = await openReadSide(w, 'build');
+        const bars = phaseBars(Number(await w.store.headPosition()));
+        const rs = await openReadSide(w, bars);
         const built = Date.now() - started;
         const report = await rs.rebuild();
+        bars.stop();
         await rs.close();
         const out = { ...report, firstBuildMs: built, views: rs.entries().map((e) => ({ view: e._id, collection: e.collection, version: e.version })) };
         if (opts.json) printJson(out);

@@ -156,6 +156,33 @@ export function metadataJson(m: EventMetadata): string {
   return out + '}';
 }
 
+type HashCache = Map<string, { revision: number; hash: string }>;
+
+/** Streams whose last hash is kept (about 200 bytes each); older ones are read back from their last row. */
+const HASH_CACHE_STREAMS = 100_000;
+
+/**
+ * The hash of a stream's last event (at `revision`): from the cache of committed appends when it is that
+ * revision, else read from the row. Like rememberHash, written without outside names: the append thread runs
+ * it from its source text. The cache saves reading a table row per stream and append (the revision comes
+ * from the index alone).
+ */
+function lastHashOf(cache: HashCache, streamId: string, revision: number, read: (revision: number) => string | null | undefined): string {
+  const c = cache.get(streamId);
+  if (c !== undefined && c.revision === revision) return c.hash;
+  return read(revision) || '';
+}
+
+/** Records committed appends' last hashes (streamId, revision, hash triples), dropping the oldest streams beyond `max`. */
+function rememberHashes(cache: HashCache, triples: (string | number)[], max: number): void {
+  for (let i = 0; i < triples.length; i += 3) {
+    const streamId = triples[i] as string;
+    cache.delete(streamId);
+    cache.set(streamId, { revision: triples[i + 1] as number, hash: triples[i + 2] as string });
+  }
+  while (cache.size > max) cache.delete(cache.keys().next().value as string);
+}
+
 /** What the main thread sends the append thread: one appendMany, its data and metadata already JSON text. */
 interface AppendMessage {
   id: number;
@@ -197,10 +224,14 @@ const CHUNK = workerData.chunk;
 const INSERT = 'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ';
 const stInsert = db.prepare(INSERT + '(?, ?, ?, ?, ?, ?)');
 const stInsertChunk = db.prepare(INSERT + new Array(CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', '));
-const stHead = db.prepare("SELECT revision, position, json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1").raw();
+const stHead = db.prepare('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').raw();
+const stHash = db.prepare("SELECT json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? AND revision = ?").pluck();
+const hashes = new Map();
 const crypto = require('crypto');
 const chainHash = ${chainHash.toString()};
 const withHash = ${withHash.toString()};
+const lastHashOf = ${lastHashOf.toString()};
+const rememberHashes = ${rememberHashes.toString()};
 const stIdsAfter = db.prepare('SELECT position, event_id FROM events WHERE position > ? ORDER BY position').raw();
 const params = new Array(CHUNK * 6).fill(null);
 class Failure extends Error {}
@@ -235,7 +266,7 @@ function append(m, out) {
       const head = stHead.get(streamId);
       revision = head ? head[0] : -1;
       startPosition[i] = head ? head[1] : 0;
-      startHash[i] = head && head[2] ? head[2] : '';
+      startHash[i] = head ? lastHashOf(hashes, streamId, head[0], (r) => stHash.get(streamId, r)) : '';
       previous[i] = -1;
     } else {
       revision = startRevision[prev] + m.counts[prev];
@@ -276,6 +307,7 @@ function append(m, out) {
     }
     lastRow[i] = count > 0 ? r / 4 - 1 : -1;
     lastHash[i] = hash;
+    if (count > 0) out.hashes.push(streamId, revision, hash);
   }
   for (let q = 0; q < p; q += 6) {
     last = stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5]).lastInsertRowid;
@@ -302,12 +334,13 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id, closed: true });
     return;
   }
-  const out = { id: m.id, through: m.checkedThrough, foreign: [], lastRow: -1 };
+  const out = { id: m.id, through: m.checkedThrough, foreign: [], lastRow: -1, hashes: [] };
   try {
     db.exec('BEGIN IMMEDIATE');
     try {
       out.results = append(m, out);
       db.exec('COMMIT');
+      rememberHashes(hashes, out.hashes, workerData.hashCacheStreams);
       if (out.lastRow > out.through) out.through = out.lastRow;
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
@@ -318,6 +351,7 @@ parentPort.on('message', (m) => {
     out.error = err instanceof Failure ? err.reply : { name: err.name, message: err.message, code: err.code };
   }
   delete out.lastRow;
+  delete out.hashes;
   parentPort.postMessage(out);
 });
 `;
@@ -420,7 +454,11 @@ export class SqliteEventStore implements EventStore {
   private readonly stInsertChunk: Database.Statement<unknown[]>;
   private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * 6).fill(null);
   private readonly stStreamHead: Database.Statement<[string], [number, number]>;
-  private readonly stStreamHash: Database.Statement<[string], string | null>;
+  private readonly stStreamHash: Database.Statement<[string, number], string | null>;
+  /** The last hash of recently appended streams (see lastHashOf). */
+  private readonly lastHashes: HashCache = new Map();
+  /** (streamId, revision, hash) of the append in progress: remembered once it commits. */
+  private pendingHashes: (string | number)[] = [];
   private readonly stIdsAfter: Database.Statement<[number], [number, string]>;
   private readonly stHead: Database.Statement<[], number | null>;
   private readonly stReadStream: Database.Statement<[string, number, number], Row>;
@@ -483,7 +521,7 @@ export class SqliteEventStore implements EventStore {
       )
       .raw();
     this.stStreamHash = db
-      .prepare<[string], string | null>("SELECT json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1")
+      .prepare<[string, number], string | null>("SELECT json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? AND revision = ?")
       .pluck();
     this.stIdsAfter = db
       .prepare<[number], [number, string]>('SELECT position, event_id FROM events WHERE position > ? ORDER BY position')
@@ -628,7 +666,7 @@ export class SqliteEventStore implements EventStore {
     if (t.worker) return t.worker;
     const worker = new Worker(APPEND_WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file: resolve(this.db.name), pragmas: t.pragmas, chunk: INSERT_CHUNK },
+      workerData: { driver: require.resolve('better-sqlite3'), file: resolve(this.db.name), pragmas: t.pragmas, chunk: INSERT_CHUNK, hashCacheStreams: HASH_CACHE_STREAMS },
     });
     worker.on('message', (m: AppendReply & { closed?: boolean }) => this.onAppendReply(t, m));
     worker.on('error', (err) => {
@@ -705,6 +743,8 @@ export class SqliteEventStore implements EventStore {
     }
     // Committed: the ids added by appendInTransaction stay, and the index has seen our rows too.
     this.pendingIds = undefined;
+    rememberHashes(this.lastHashes, this.pendingHashes, HASH_CACHE_STREAMS);
+    this.pendingHashes = [];
     if (this.pendingThrough > this.seenThrough) this.seenThrough = this.pendingThrough;
     if (results.length > 0) this.notifier.notify();
     return results;
@@ -749,6 +789,7 @@ export class SqliteEventStore implements EventStore {
     const previous = new Array<number>(n);
     // The hash chain goes on from the stream's last event, or from the earlier request's last hash.
     const lastHash = new Array<string>(n);
+    const pendingHashes = (this.pendingHashes = [] as (string | number)[]);
     let inBatch: Map<string, number> | undefined;
     for (let i = 0; i < n; i++) {
       const req = requests[i];
@@ -782,7 +823,7 @@ export class SqliteEventStore implements EventStore {
       const events = req.events;
       const streamId = req.streamId;
       let revision = startRevision[i];
-      let hash = previous[i] === -1 ? (revision === -1 ? '' : (this.stStreamHash.get(streamId) ?? '')) : lastHash[previous[i]];
+      let hash = previous[i] !== -1 ? lastHash[previous[i]] : revision === -1 ? '' : lastHashOf(this.lastHashes, streamId, revision, (r) => this.stStreamHash.get(streamId, r));
       for (let j = 0; j < events.length; j++) {
         const e = events[j];
         const data = serialized ? (e as SerializedEvent).data : (JSON.stringify(e.data) ?? 'null');
@@ -803,6 +844,7 @@ export class SqliteEventStore implements EventStore {
       rows += events.length;
       lastRow[i] = events.length > 0 ? rows - 1 : -1;
       lastHash[i] = hash;
+      if (events.length > 0) pendingHashes.push(streamId, revision, hash);
     }
     for (let q = 0; q < p; q += 6) {
       last = this.stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5])
