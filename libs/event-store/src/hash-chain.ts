@@ -20,10 +20,8 @@ export function chainHash(
   dataJson: string,
   metadataJson: string,
 ): string {
-  return c
-    .createHash('sha256')
-    .update(previous + '\n' + streamId + '\n' + revision + '\n' + id + '\n' + type + '\n' + dataJson + '\n' + metadataJson)
-    .digest('hex');
+  // One-shot hash: no Hash object (and native context) per event on the append path.
+  return c.hash('sha256', previous + '\n' + streamId + '\n' + revision + '\n' + id + '\n' + type + '\n' + dataJson + '\n' + metadataJson, 'hex');
 }
 
 /** The metadata JSON of an event (written without `hash`) with its hash added as the last key. */
