@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, fork, spawn } from 'child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'fs';
 import { createServer } from 'net';
+import { cpus, loadavg } from 'os';
 import { join, resolve } from 'path';
 import { writeBenchFile } from './generate-events';
 
@@ -17,6 +18,8 @@ export interface ReadSideBenchReport {
   api: { startMs: number; rssMiB: number };
   latency: Record<string, { requests: number; p50: number; p95: number; p99: number; max: number; status: Record<string, number> }>;
   latencyTargetP99Ms: number;
+  /** The machine may be shared: load averages (1, 5, 15 min) when the bench started and ended. */
+  machine: { node: string; cpus: number; loadAverageStart: number[]; loadAverageEnd: number[] };
 }
 
 const ROOT = resolve(__dirname, '../../..');
@@ -93,6 +96,7 @@ function peakRssMiB(pid: number): number {
 }
 
 export async function runReadSideBench(events = Number(process.env.BENCH_READ_EVENTS ?? 1_000_000), customers = 100_000, managers = 500): Promise<ReadSideBenchReport> {
+  const loadAverageStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const dataDir = await prepareStore(events, customers, managers);
   process.stderr.write('bench(read side): rebuilding every projection…\n');
   const rebuild = JSON.parse(crm(dataDir, 'rebuild', '--json')) as { events: number; eventsPerSecond: number; ms: number; firstBuildMs: number };
@@ -121,6 +125,7 @@ export async function runReadSideBench(events = Number(process.env.BENCH_READ_EV
       api: { startMs, rssMiB: peakRssMiB(api.pid as number) },
       latency,
       latencyTargetP99Ms: 10,
+      machine: { node: process.version, cpus: cpus().length, loadAverageStart, loadAverageEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     };
   } finally {
     api.kill('SIGTERM');

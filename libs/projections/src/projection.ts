@@ -28,6 +28,7 @@ export interface CustomerChange {
  * checkpoint), so counting twice is impossible.
  */
 export interface ProjectionSink {
+  /** The document is the read model's from then on (see `handOver`): never change it, nor anything in it, afterwards. */
   put(doc: Doc): void;
   delete(id: string): void;
   counter(id: string, init: () => Doc): Doc | null;

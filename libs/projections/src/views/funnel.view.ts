@@ -1,4 +1,5 @@
-import { monthOf, parseInstant } from '@crm/domain';
+import { monthOf } from '@crm/domain';
+import { parseEventInstant } from '../customer-view';
 import type { ViewProjection } from '../projection';
 
 export interface FunnelMonth {
@@ -19,7 +20,7 @@ export const FUNNEL_VIEW: ViewProjection = {
   onEvent(e, _customer, sink) {
     if (e.type !== 'LifecycleStageChanged') return;
     const data = e.data as { from: string | null; to: string; effectiveAt: string };
-    const m = monthOf(parseInstant(data.effectiveAt));
+    const m = monthOf(parseEventInstant(data.effectiveAt));
     const d = sink.counter(m, () => ({ _id: m, month: m, transitions: {}, entered: {}, exited: {} }));
     if (d === null) return;
     const from = data.from ?? 'NEW';
