@@ -7,6 +7,7 @@
 #
 # Usage: scripts/servers/run-tests.sh [jest args...]     (npm run test:servers -- [jest args...])
 # Env:   CRM_SERVERS_TEST_TIMEOUT (1800 s) bound on the jest run; CRM_SERVERS_KEEP=1 leaves them running;
+#        CRM_SERVERS_COMMAND runs that shell command instead of jest (npm run bench:servers);
 #        and those of start.sh / stop.sh (ports, cache and run directories, start/stop timeouts).
 set -euo pipefail
 # shellcheck source=common.sh
@@ -94,12 +95,17 @@ main() {
   with_lock "$RUN/.test-runs.lock" register_and_start
   # shellcheck disable=SC1090
   source "$RUN/test-run-env.$$" # export KAFKA_BROKERS=... MONGO_URL=...
-  log "running jest -c jest.servers.config.js (KAFKA_BROKERS=$KAFKA_BROKERS MONGO_URL=$MONGO_URL, limit ${TEST_TIMEOUT}s)"
+  log "running ${CRM_SERVERS_COMMAND:-jest -c jest.servers.config.js} (KAFKA_BROKERS=$KAFKA_BROKERS MONGO_URL=$MONGO_URL, limit ${TEST_TIMEOUT}s)"
   cd "$REPO"
   local rc=0
   # In the background so that a signal to this script is handled at once (bash defers traps while it
   # waits for a foreground child, and timeout runs jest in its own process group).
-  timeout --kill-after=30 "$TEST_TIMEOUT" "$REPO/node_modules/.bin/jest" -c jest.servers.config.js "$@" </dev/null &
+  if [[ -n "${CRM_SERVERS_COMMAND:-}" ]]; then
+    # Another command against the same servers (npm run bench:servers), e.g. CRM_SERVERS_COMMAND="node dist/test/bench/kafka-mongo.bench.js".
+    timeout --kill-after=30 "$TEST_TIMEOUT" bash -c "$CRM_SERVERS_COMMAND" </dev/null &
+  else
+    timeout --kill-after=30 "$TEST_TIMEOUT" "$REPO/node_modules/.bin/jest" -c jest.servers.config.js "$@" </dev/null &
+  fi
   JEST_PID=$!
   wait "$JEST_PID" || rc=$?
   JEST_PID=""

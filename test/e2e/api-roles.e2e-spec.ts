@@ -774,6 +774,111 @@ describe('REST API: every view, every role (embedded, over HTTP)', () => {
       expect(Object.keys(before).length).toBeGreaterThan(scenario.customers.length + 10);
     });
   });
+
+  describe('audit (auditor; admin)', () => {
+    const raisedVip = { tierFloorsFen: { VIP: 1_500_000 } };
+    const auditEndpoints = (customerId: string): Endpoint[] => [
+      { name: 'history', method: 'GET', path: `/v1/customers/${customerId}/history` },
+      { name: 'explain', method: 'GET', path: `/v1/customers/${customerId}/explain` },
+      { name: 'quarantine', method: 'GET', path: '/v1/quarantine' },
+      { name: 'verify', method: 'POST', path: '/v1/audit/verify' },
+    ];
+    const policyReads: Endpoint[] = [
+      { name: 'what-if', method: 'POST', path: '/v1/audit/what-if', body: raisedVip },
+      { name: 'policies', method: 'GET', path: '/v1/policies' },
+    ];
+    /** Refused by the guard before the body is read: it would otherwise be a 409 (the month is closed). */
+    const adopt: Endpoint = { name: 'adopt', method: 'POST', path: '/v1/admin/policies', body: { effectiveFrom: months[0], ...raisedVip } };
+
+    it('403 for every other role, analysts may read policies and ask what-if', async () => {
+      const id = customerOf(ME).customerId;
+      for (const token of [TOKENS.ingest, TOKENS.managerA, TOKENS.managerB]) expect(await notAnswering(token, [...auditEndpoints(id), ...policyReads, adopt], 403)).toEqual([]);
+      expect(await notAnswering(TOKENS.analyst, [...auditEndpoints(id), adopt], 403)).toEqual([]);
+      expect(await notAnswering(TOKENS.analyst, policyReads, 200)).toEqual([]);
+      expect(await notAnswering(TOKENS.auditor, [adopt], 403)).toEqual([]);
+    });
+
+    it("history: a customer's whole stream with metadata and an intact hash chain; 404 for an unknown customer", async () => {
+      const d = customerOf(OTHER);
+      const r = await http.get(`/v1/customers/${d.customerId}/history`, { token: TOKENS.auditor });
+      expect(r.status).toBe(200);
+      const events = r.body.events as any[];
+      expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i));
+      for (const e of events) {
+        expect(e.streamId).toBe(`customer-${d.customerId}`);
+        expect(BigInt(e.position)).toBeLessThanOrEqual(head);
+        expect(e.metadata).toEqual(expect.objectContaining({ correlationId: expect.any(String), causationId: expect.any(String), occurredAt: expect.any(String), recordedAt: expect.any(String), hash: expect.stringMatching(/^[0-9a-f]{64}$/) }));
+        if (e.metadata.upstreamEventId === e.id) expect(e.metadata.causationId).toBe(e.id);
+        if (['TierChanged', 'LifecycleStageChanged', 'MonthClosed'].includes(e.type)) expect(e.metadata.policyVersion).toBe(1);
+      }
+      expect(events.length).toBeGreaterThan(d.shipments.total);
+      expect((await http.get('/v1/customers/CNOSUCH0001/history', { token: TOKENS.auditor })).status).toBe(404);
+    });
+
+    it('explain: every tier decision with its numbers, rule and policy version', async () => {
+      const d = [...docs.values()].find((v) => v.tier !== 'TRANSIENT');
+      const r = await http.get(`/v1/customers/${d.customerId}/explain`, { token: TOKENS.auditor });
+      expect(r.status).toBe(200);
+      const tier = (r.body.explanations as any[]).filter((l) => l.type === 'TierChanged');
+      expect(tier.length).toBeGreaterThan(0);
+      expect(tier[tier.length - 1].text).toMatch(new RegExp(`^\\d{4}-\\d{2} (upgraded|downgraded) [A-Z]+ → ${d.tier}: .* \\(policy v1, (upgrade|downgrade) rule\\)$`));
+      const all = await http.get(`/v1/customers/${d.customerId}/explain?all=true`, { token: TOKENS.auditor });
+      expect(all.body.explanations.length).toBeGreaterThan(r.body.explanations.length);
+    });
+
+    it('quarantine: every rejected line of the scenario with its raw text and reasons', async () => {
+      const r = await http.get('/v1/quarantine?limit=1000', { token: TOKENS.auditor });
+      expect(r.status).toBe(200);
+      expect(r.body.total).toBeGreaterThan(0);
+      expect(r.body.total).toBeLessThanOrEqual(scenario.stats.rejected);
+      for (const q of r.body.items) expect([typeof q.raw, q.errors.length > 0]).toEqual(['string', true]);
+      expect((await http.get('/v1/quarantine?limit=0', { token: TOKENS.auditor })).status).toBe(400);
+    });
+
+    it('knownAt: nothing was known before the first import; far enough ahead it is the live Customer 360', async () => {
+      const d = customerOf(ME);
+      expect((await read(`/v1/customers/${d.customerId}?knownAt=2020-01-01T00:00:00Z`, TOKENS.auditor)).status).toBe(404);
+      const later = await read(`/v1/customers/${d.customerId}?knownAt=2100-01-01T00:00:00%2B08:00`, TOKENS.auditor);
+      expect([later.status, later.body]).toEqual([200, d]);
+      expect((await read(`/v1/customers/${d.customerId}?knownAt=yesterday`, TOKENS.auditor)).status).toBe(400);
+    });
+
+    it('verify: clean — every stream re-derives identically, every chain holds, the projections equal a fresh rebuild', async () => {
+      const r = await http.post('/v1/audit/verify', { token: TOKENS.auditor });
+      expect(r.status).toBe(200);
+      expect({ chain: r.body.history.chain.slice(0, 5), derived: r.body.history.derived.slice(0, 5), projections: r.body.projections.items.slice(0, 5) }).toEqual({ chain: [], derived: [], projections: [] });
+      expect(r.body.clean).toBe(true);
+      expect(r.body.history).toMatchObject({ customers: scenario.customers.length, chainBreaks: 0, derivedDifferences: 0 });
+      expect(r.body.projections.differences).toBe(0);
+      expect(r.body.projections.documents).toBeGreaterThan(scenario.customers.length);
+    });
+
+    it('what-if: raised VIP floors move only VIP customers, records nothing; a bad policy is a 400 naming the field', async () => {
+      const r = await http.post('/v1/audit/what-if', { token: TOKENS.auditor, body: raisedVip });
+      expect(r.status).toBe(200);
+      expect(r.body.customers).toBe(scenario.customers.length);
+      expect(Object.keys(r.body.moves).every((m) => m.startsWith('VIP → '))).toBe(true);
+      for (const c of r.body.changes) for (const m of c.months) expect([m.current, m.proposed]).toEqual(['VIP', expect.stringMatching(/^(MIDDLE|REGULAR|TRANSIENT)$/)]);
+      const bad = await http.post('/v1/audit/what-if', { token: TOKENS.auditor, body: { tierFloorsFen: { VIP: -1 }, colour: 'red' } });
+      expect(bad.status).toBe(400);
+      expect(messages(bad)).toEqual(['tierFloorsFen.VIP must be an integer ≥ 0', 'colour is not a policy setting']);
+      expect((await http.get('/ready')).body.storePosition).toBe(head.toString());
+    });
+
+    it('admin adopts a policy version from a month after the last close (409 for a closed month); verify stays clean', async () => {
+      const closed = await http.post('/v1/admin/policies', { token: TOKENS.admin, body: { effectiveFrom: months[months.length - 1], ...raisedVip } });
+      expect(closed.status).toBe(409);
+      expect(messages(closed).join(' ')).toContain('never rewrites history');
+      const r = await http.post('/v1/admin/policies', { token: TOKENS.admin, body: { effectiveFrom: '2026-10', ...raisedVip } });
+      expect(r.status).toBe(201);
+      expect(r.body.policy).toMatchObject({ version: 2, effectiveFrom: '2026-10', tierFloorsFen: expect.objectContaining({ VIP: 1_500_000, MIDDLE: 200_000 }) });
+      note(r.body.position);
+      const list = await http.get('/v1/policies', { token: TOKENS.auditor });
+      expect(list.body.map((p: any) => [p.version, p.effectiveFrom, p.adoptedAt === null])).toEqual([[1, '0001-01', true], [2, '2026-10', false]]);
+      const v = await http.post('/v1/audit/verify', { token: TOKENS.auditor });
+      expect([v.body.clean, v.body.history.derivedDifferences]).toEqual([true, 0]);
+    });
+  });
 });
 
 describe('read your writes (embedded, over HTTP)', () => {

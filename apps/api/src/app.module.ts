@@ -2,12 +2,13 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { LoggerModule } from 'nestjs-pino';
-import { COMMAND_HANDLERS, QUERY_HANDLERS, READ_SIDE, WRITE_SIDE } from '@crm/application';
+import { AUDIT_COMMAND_HANDLERS, AUDIT_QUERY_HANDLERS, COMMAND_HANDLERS, QUERY_HANDLERS, READ_SIDE, WRITE_SIDE } from '@crm/application';
 import type { ApiTokens } from '@crm/config';
 import type { WriteSide } from '@crm/ingest';
-import type { ReadSide } from '@crm/projections';
+import type { ReadView } from '@crm/projections';
 import { AdminController } from './admin.controller';
 import { AnalyticsController } from './analytics.controller';
+import { AuditController } from './audit.controller';
 import { API_TOKENS, AuthGuard } from './auth/auth';
 import { CustomersController } from './customers.controller';
 import { EventsController } from './events.controller';
@@ -17,7 +18,7 @@ import { ReadYourWritesInterceptor } from './read-your-writes';
 
 export interface AppDeps {
   writeSide: WriteSide;
-  readSide: ReadSide;
+  readSide: ReadView;
   tokens: ApiTokens;
 }
 
@@ -36,7 +37,7 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [EventsController, AdminController, CustomersController, ManagersController, AnalyticsController, HealthController],
+      controllers: [EventsController, AdminController, CustomersController, ManagersController, AnalyticsController, AuditController, HealthController],
       providers: [
         { provide: WRITE_SIDE, useValue: deps.writeSide },
         { provide: READ_SIDE, useValue: deps.readSide },
@@ -46,6 +47,8 @@ export class AppModule {
         { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
         ...COMMAND_HANDLERS,
         ...QUERY_HANDLERS,
+        ...AUDIT_COMMAND_HANDLERS,
+        ...AUDIT_QUERY_HANDLERS,
       ],
     };
   }

@@ -16,7 +16,7 @@ export class CustomersController {
   @Roles('manager', 'analyst', 'auditor')
   @ApiOperation({ summary: 'Customer 360. Managers see only their own customers (others are 404); analysts see personal data masked. Roles: manager, analyst, auditor, admin' })
   async get(@Param('id') id: string, @Query() q: CustomerQueryDto, @CurrentPrincipal() who: Principal) {
-    const v = await this.queries.execute(new GetCustomerQuery(id, { mask: who.role === 'analyst' }, q.asOf));
+    const v = await this.queries.execute(new GetCustomerQuery(id, { mask: who.role === 'analyst' }, { asOf: q.asOf, knownAt: q.knownAt }));
     // A manager must not learn that another manager's customer exists.
     if (v === null || (who.role === 'manager' && v.managerId !== who.managerId)) throw new NotFoundException(`customer ${id} not found`);
     return v;

@@ -37,6 +37,11 @@ export class CustomerQueryDto extends ReadQuery {
   @IsOptional()
   @IsInstant({ message: 'asOf must be a real ISO-8601 instant with an offset, e.g. 2026-03-03T00:00:00+08:00' })
   asOf?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601 instant: the customer as the system knew it then (what had been recorded by then; late data left out). Auditors and admins only.', example: '2026-03-03T00:00:00+08:00' })
+  @IsOptional()
+  @IsInstant({ message: 'knownAt must be a real ISO-8601 instant with an offset, e.g. 2026-03-03T00:00:00+08:00' })
+  knownAt?: string;
 }
 
 export class PortfolioQueryDto extends PageQuery {

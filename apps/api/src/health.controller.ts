@@ -2,7 +2,7 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { READ_SIDE, WRITE_SIDE } from '@crm/application';
 import type { WriteSide } from '@crm/ingest';
-import type { ReadSide } from '@crm/projections';
+import type { ReadView } from '@crm/projections';
 import { Public } from './auth/auth';
 
 @ApiTags('health')
@@ -11,7 +11,7 @@ import { Public } from './auth/auth';
 export class HealthController {
   constructor(
     @Inject(WRITE_SIDE) private readonly w: WriteSide,
-    @Inject(READ_SIDE) private readonly r: ReadSide,
+    @Inject(READ_SIDE) private readonly r: ReadView,
   ) {}
 
   @Get('health')

@@ -1,7 +1,7 @@
 import { BadRequestException, CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, ServiceUnavailableException } from '@nestjs/common';
 import { from, Observable, switchMap } from 'rxjs';
 import { READ_SIDE } from '@crm/application';
-import type { ReadSide } from '@crm/projections';
+import type { ReadView } from '@crm/projections';
 
 /** How long a read waits for the projections to reach `minPosition` (CRM_READ_WAIT_MS, default 5,000). */
 export const READ_WAIT_MS = Number(process.env.CRM_READ_WAIT_MS ?? 5_000);
@@ -13,7 +13,7 @@ export const READ_WAIT_MS = Number(process.env.CRM_READ_WAIT_MS ?? 5_000);
  */
 @Injectable()
 export class ReadYourWritesInterceptor implements NestInterceptor {
-  constructor(@Inject(READ_SIDE) private readonly readSide: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly readSide: ReadView) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = ctx.switchToHttp();

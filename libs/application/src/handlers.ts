@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { ConflictException, Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { sweepAll, type WriteSide } from '@crm/ingest';
 import {
@@ -10,7 +10,9 @@ import {
   managerLoad,
   portfolio,
   pyramid,
-  type ReadSide,
+  asQueryable,
+  ReadOnlyReadSideError,
+  type ReadView,
 } from '@crm/projections';
 import { ClosePeriodCommand, IngestEventsCommand, RebuildProjectionsCommand, SweepCommand } from './commands';
 import { maskName, maskPhone } from './mask';
@@ -51,20 +53,24 @@ export class SweepHandler implements ICommandHandler<SweepCommand> {
 
 @CommandHandler(RebuildProjectionsCommand)
 export class RebuildProjectionsHandler implements ICommandHandler<RebuildProjectionsCommand> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   execute() {
-    return this.r.rebuild();
+    // An API that reads the projector's MongoDB views does not rebuild them: 409, say where it happens.
+    return this.r.rebuild().catch((e: unknown) => {
+      throw e instanceof ReadOnlyReadSideError ? new ConflictException(e.message) : e;
+    });
   }
 }
 
 @QueryHandler(GetCustomerQuery)
 export class GetCustomerHandler implements IQueryHandler<GetCustomerQuery> {
   constructor(
-    @Inject(READ_SIDE) private readonly r: ReadSide,
+    @Inject(READ_SIDE) private readonly r: ReadView,
     @Inject(WRITE_SIDE) private readonly w: WriteSide,
   ) {}
   async execute(q: GetCustomerQuery) {
-    const v = q.asOf === undefined ? await customer360(this.r, q.customerId) : await customerView(this.w.store, q.customerId, q.asOf);
+    const travel = q.at.asOf !== undefined || q.at.knownAt !== undefined;
+    const v = travel ? await customerView(this.w.store, q.customerId, q.at) : await customer360(asQueryable(this.r), q.customerId);
     if (v === null || !q.viewer.mask) return v;
     return { ...v, name: maskName(v.name), contactPhone: maskPhone(v.contactPhone) };
   }
@@ -72,51 +78,51 @@ export class GetCustomerHandler implements IQueryHandler<GetCustomerQuery> {
 
 @QueryHandler(GetPortfolioQuery)
 export class GetPortfolioHandler implements IQueryHandler<GetPortfolioQuery> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   async execute(q: GetPortfolioQuery) {
-    const page = await portfolio(this.r, q.query);
+    const page = await portfolio(asQueryable(this.r), q.query);
     return q.viewer.mask ? { ...page, items: page.items.map((i) => ({ ...i, name: maskName(i.name) })) } : page;
   }
 }
 
 @QueryHandler(GetAlertsQuery)
 export class GetAlertsHandler implements IQueryHandler<GetAlertsQuery> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   async execute(q: GetAlertsQuery) {
-    const page = await alerts(this.r, q.query);
+    const page = await alerts(asQueryable(this.r), q.query);
     return q.viewer.mask ? { ...page, items: page.items.map((i) => ({ ...i, customerName: maskName(i.customerName) })) } : page;
   }
 }
 
 @QueryHandler(GetPyramidQuery)
 export class GetPyramidHandler implements IQueryHandler<GetPyramidQuery> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   execute(q: GetPyramidQuery) {
-    return pyramid(this.r, q.range);
+    return pyramid(asQueryable(this.r), q.range);
   }
 }
 
 @QueryHandler(GetFunnelQuery)
 export class GetFunnelHandler implements IQueryHandler<GetFunnelQuery> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   execute(q: GetFunnelQuery) {
-    return funnel(this.r, q.range);
+    return funnel(asQueryable(this.r), q.range);
   }
 }
 
 @QueryHandler(GetComplaintsQuery)
 export class GetComplaintsHandler implements IQueryHandler<GetComplaintsQuery> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   execute(q: GetComplaintsQuery) {
-    return complaints(this.r, q.range);
+    return complaints(asQueryable(this.r), q.range);
   }
 }
 
 @QueryHandler(GetManagerLoadQuery)
 export class GetManagerLoadHandler implements IQueryHandler<GetManagerLoadQuery> {
-  constructor(@Inject(READ_SIDE) private readonly r: ReadSide) {}
+  constructor(@Inject(READ_SIDE) private readonly r: ReadView) {}
   execute() {
-    return managerLoad(this.r);
+    return managerLoad(asQueryable(this.r));
   }
 }
 

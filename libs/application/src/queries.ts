@@ -1,5 +1,5 @@
 import { Query } from '@nestjs/cqrs';
-import type { AlertQuery, ComplaintRow, CustomerView, FunnelReport, ManagerLoadRow, MonthRange, Page, PortfolioItem, PortfolioQuery, PyramidReport, Alert } from '@crm/projections';
+import type { AlertQuery, ComplaintRow, CustomerView, TimeTravel, FunnelReport, ManagerLoadRow, MonthRange, Page, PortfolioItem, PortfolioQuery, PyramidReport, Alert } from '@crm/projections';
 
 /** Who asks: analysts get personal data masked. */
 export interface Viewer {
@@ -10,8 +10,8 @@ export class GetCustomerQuery extends Query<CustomerView | null> {
   constructor(
     readonly customerId: string,
     readonly viewer: Viewer,
-    /** Fold the stream as of this instant instead of reading the projection. */
-    readonly asOf?: string,
+    /** Time travel: fold the stream as of / as known at these instants instead of reading the projection. */
+    readonly at: TimeTravel = {},
   ) {
     super();
   }

@@ -6,3 +6,5 @@ export * from './api-tokens';
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.CRM_DATA_DIR && env.CRM_DATA_DIR.trim() !== '' ? env.CRM_DATA_DIR : './data');
 }
+
+export * from './stack';

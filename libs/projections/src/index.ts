@@ -4,4 +4,5 @@ export * from './projection';
 export * from './projector';
 export * from './queries';
 export * from './read-side';
+export * from './read-side-reader';
 export * from './views';

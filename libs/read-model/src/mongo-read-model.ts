@@ -37,6 +37,8 @@ import {
 
 const CHECKPOINTS = '_checkpoints';
 const LEASES = '_leases';
+/** Operations per bulkWrite command (see commit). */
+const BULK_CHUNK = 64;
 
 interface CheckpointDoc {
   _id: string;
@@ -64,6 +66,14 @@ function isDuplicateKey(e: unknown): boolean {
 }
 
 export class MongoReadModelStore implements ReadModelStore {
+  /**
+   * How `commit` writes documents. `replace` (default): one replaceOne/deleteOne per document, each atomic.
+   * `delete-insert`: per chunk of 1,000 documents one deleteMany by `_id` and one insertMany — for FerretDB
+   * v1 (SQLite), whose replaceOne scans the whole collection for each document (~50-200 documents/s on a
+   * few thousand); a reader may then miss a document for the moment between the two commands.
+   */
+  bulkMode: 'replace' | 'delete-insert' = 'replace';
+
   private constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
@@ -107,8 +117,21 @@ export class MongoReadModelStore implements ReadModelStore {
         }
       }
     }
+    // At most BULK_CHUNK operations per command: FerretDB v1 (SQLite) stops answering on an update command of
+    // about 100 replacements of existing documents (and every later command on the database waits behind it).
     for (const [collection, ops] of byCollection) {
-      if (ops.size > 0) await this.docs(collection).bulkWrite([...ops.values()], { ordered: false });
+      const all = [...ops.values()];
+      if (this.bulkMode === 'delete-insert') {
+        for (let i = 0; i < all.length; i += 1000) {
+          const part = all.slice(i, i + 1000);
+          const ids = part.map((op) => ('replaceOne' in op ? (op.replaceOne.replacement as Doc)._id : (op as { deleteOne: { filter: { _id: string } } }).deleteOne.filter._id));
+          const docs = part.flatMap((op) => ('replaceOne' in op ? [op.replaceOne.replacement as Doc] : []));
+          await this.docs(collection).deleteMany({ _id: { $in: ids } });
+          if (docs.length > 0) await this.docs(collection).insertMany(docs, { ordered: false });
+        }
+        continue;
+      }
+      for (let i = 0; i < all.length; i += BULK_CHUNK) await this.docs(collection).bulkWrite(all.slice(i, i + BULK_CHUNK), { ordered: false });
     }
     await this.checkpoints().updateOne(
       { _id: projection },
@@ -174,7 +197,19 @@ export class MongoReadModelStore implements ReadModelStore {
       });
       return;
     }
-    await this.docs(collection).createIndexes(indexes.map((key) => ({ key })));
+    // Only the missing ones: FerretDB v1 drops the connection (a panic) when createIndexes repeats an existing
+    // compound index, which every projector start after the first would do.
+    const existing = await this.docs(collection)
+      .listIndexes()
+      .toArray()
+      .catch((e: unknown) => {
+        if (e instanceof MongoServerError && e.code === 26) return []; // NamespaceNotFound
+        throw e;
+      });
+    const keyOf = (key: Record<string, unknown>) => JSON.stringify(Object.entries(key));
+    const have = new Set(existing.map((ix) => keyOf(ix.key as Record<string, unknown>)));
+    const missing = indexes.filter((key) => !have.has(keyOf(key)));
+    if (missing.length > 0) await this.docs(collection).createIndexes(missing.map((key) => ({ key })));
   }
 
   async drop(collection: string): Promise<void> {
