@@ -58,6 +58,9 @@ export interface IngestCounters {
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
 /** Header names of a dead-lettered message. */
+/** Lines per append batch inside one fetched Kafka batch (the `crm import` default). */
+const INGEST_BATCH = 5_000;
+
 export const DLQ_HEADERS = {
   sourceTopic: 'x-source-topic',
   sourcePartition: 'x-source-partition',
@@ -221,7 +224,9 @@ export class KafkaIngestConsumer {
       result = await this.serialized(() =>
         this.pipeline.ingest(items, {
           source: `kafka:${topic}/${partition}`,
-          batchSize: items.length,
+          // The pipeline's own batches (5,000 lines): it decides the next while the last is appended, so a large
+          // fetch is not one long decide followed by one long append. Offsets are committed after the whole call.
+          batchSize: Math.min(items.length, INGEST_BATCH),
           // Keep the membership alive during a long append (kafkajs throttles heartbeats itself).
           onProgress: () => void p.heartbeat().catch(() => undefined),
         }),
