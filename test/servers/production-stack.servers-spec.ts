@@ -9,22 +9,23 @@
  * (`npm run build` first; CRM_DIST_DIR points elsewhere). Every test has its own topics, group, data
  * directories and database; every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { logLevel, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { loadApiTokens } from '@crm/config';
-import { SqliteEventStore, type StoredEvent } from '@crm/event-store';
+import type { StoredEvent } from '@crm/event-store';
 import { openEmbeddedWriteSide, type RawInput, type WriteSide } from '@crm/ingest';
 import { createKafka, DLQ_HEADERS, dlqTopic, KafkaUpstreamProducer, parseBrokers, type TopicNames } from '@crm/messaging';
 import { customer360, ReadSide, ReadSideReader, type ReadView } from '@crm/projections';
 import { MemoryReadModelStore, MongoReadModelStore, type ReadModelStore } from '@crm/read-model';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { writeBenchFile } from '../bench/generate-events';
+import { allEvents, checkBuilt as checkBuiltFiles, countPresent, startChild as startApp, stopChild, waitFor as waitUntil, type Child } from '../support/servers';
 
 const BROKERS = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
 const MONGO_URL = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
@@ -53,18 +54,7 @@ const step = (msg: string) => {
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, intervalMs = 100): Promise<T> {
   step(`waiting for ${what}`);
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  return waitUntil(what, timeoutMs, probe, intervalMs);
 }
 
 function tempDir(name: string): string {
@@ -90,43 +80,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function checkBuilt(): void {
-  for (const f of [INGEST_MAIN, PROJECTOR_MAIN]) {
-    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` before the servers suites`);
-    if (/require\("@crm\//.test(readFileSync(f, 'utf8'))) throw new Error(`${f} still requires @crm/* aliases (tsc-alias did not run): run \`npm run build\``);
-  }
-}
-
-interface Child {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startChild(main: string, env: Record<string, string>): Child {
-  let out = '';
-  const proc = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(proc);
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
-      r({ code, signal });
-    }),
-  );
-  return { proc, output: () => out, exited };
-}
-
-async function stopChild(child: Child, signal: NodeJS.Signals, timeoutMs: number) {
-  child.proc.kill(signal);
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    child.exited,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms after ${signal}:\n${child.output().slice(-3000)}`)), timeoutMs))),
-  ]).finally(() => clearTimeout(timer));
-}
-
 interface ProjectorStatus {
   role: string;
   position: string;
@@ -137,7 +90,7 @@ interface ProjectorStatus {
 /** A projector child process on its own /metrics port. */
 async function startProjector(dataDir: string, db: string, id: string): Promise<Child & { status: () => Promise<ProjectorStatus> }> {
   const port = await freePort();
-  const child = startChild(PROJECTOR_MAIN, {
+  const child = startApp(PROJECTOR_MAIN, {
     CRM_DATA_DIR: dataDir,
     MONGO_URL,
     MONGO_DB: db,
@@ -145,7 +98,7 @@ async function startProjector(dataDir: string, db: string, id: string): Promise<
     PROJECTOR_HTTP_PORT: String(port),
     PROJECTOR_LEASE_TTL_MS: '3000',
     PROJECTOR_LEASE_RENEW_MS: '500',
-  });
+  }, children);
   const status = async () => {
     const r = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
     return (await r.json()) as ProjectorStatus;
@@ -167,26 +120,6 @@ async function history(count: number, customers: number, seed: number): Promise<
 }
 
 const items = (events: Record<string, unknown>[], from = 0): RawInput[] => events.map((value, i) => ({ line: from + i + 1, value }));
-
-async function allEvents(dataDir: string): Promise<StoredEvent[]> {
-  const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
-  try {
-    const out: StoredEvent[] = [];
-    for await (const e of store.readAll()) out.push(e);
-    return out;
-  } finally {
-    await store.close();
-  }
-}
-
-async function countPresent(dataDir: string, ids: string[]): Promise<number> {
-  const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
-  try {
-    return (await store.existingEventIds(ids)).size;
-  } finally {
-    await store.close();
-  }
-}
 
 /** Event ids per stream, in stream order. */
 function byStream(events: StoredEvent[]): Record<string, string[]> {
@@ -276,7 +209,7 @@ afterAll(async () => {
 describe('production stack on real servers', () => {
   it('Kafka → ingest (killed mid-stream, restarted) → projector → FerretDB → API gives the Customer 360 documents of the embedded run; nothing lost or applied twice; malformed messages in <topic>.dlq', async () => {
     if (serverError) throw serverError;
-    checkBuilt();
+    checkBuiltFiles([INGEST_MAIN, PROJECTOR_MAIN]);
     // One topic keyed by customerId: each customer's events keep their order, so the embedded run (file
     // order) is comparable customer by customer.
     const topic = `crm-${RUN}-e2e.upstream`;
@@ -320,12 +253,12 @@ describe('production stack on real servers', () => {
     };
     // The projector follows the store while ingest writes it (another process, polled).
     const projector = await startProjector(dataDir, db, 'p-e2e');
-    const first = startChild(INGEST_MAIN, ingestEnv);
+    const first = startApp(INGEST_MAIN, ingestEnv, children);
     await waitFor('the first events in the store', 60_000, async () => (await countPresent(dataDir, ids)) > 0, 20);
     expect((await stopChild(first, 'SIGKILL', 10_000)).signal).toBe('SIGKILL');
     const atKill = await countPresent(dataDir, ids);
     if (atKill >= ids.length) throw new Error('the consumer finished before it was killed: the test did not interrupt it');
-    const second = startChild(INGEST_MAIN, ingestEnv);
+    const second = startApp(INGEST_MAIN, ingestEnv, children);
     await waitFor(`every event in the store after the restart (had ${atKill} at the kill)`, 90_000, async () => (await countPresent(dataDir, ids)) === ids.length, 200);
     const dlq = await (async () => {
       const consumer = kafka.consumer({ groupId: `crm-${RUN}-dlq-reader` });
@@ -389,7 +322,7 @@ describe('production stack on real servers', () => {
 
   it('two projector instances: only the lease holder applies; after the leader is killed the standby takes over; the views equal a single-instance run', async () => {
     if (serverError) throw serverError;
-    checkBuilt();
+    checkBuiltFiles([INGEST_MAIN, PROJECTOR_MAIN]);
     const events = await history(2400, 120, 23);
     const chunks = [events.slice(0, 1200), events.slice(1200, 1800), events.slice(1800)];
     const dataDir = join(tempDir('lease'), 'data');

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'path';
+import { ConfigError as BaseConfigError } from '@crm/config';
 import { parseBrokers, TOPIC_NAME, upstreamTopics } from '@crm/messaging';
 
 /** Configuration of the ingest process, from the environment (validated at start). */
@@ -20,10 +21,9 @@ export interface IngestConfig {
 }
 
 /** A configuration error that names the variable. */
-export class ConfigError extends Error {
+export class ConfigError extends BaseConfigError {
   constructor(readonly variable: string, problem: string) {
     super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
   }
 }
 

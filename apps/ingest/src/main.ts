@@ -10,7 +10,8 @@ import pino from 'pino';
 import { EventStoreDbEventStore } from '@crm/event-store';
 import { createWriteSide, openEmbeddedWriteSide, SqliteQuarantine, type WriteSide } from '@crm/ingest';
 import { createKafka, KafkaIngestConsumer } from '@crm/messaging';
-import { ConfigError, loadIngestConfig } from './config';
+import { runDeployable } from '@crm/config';
+import { loadIngestConfig } from './config';
 import { startHealthServer } from './health';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -69,8 +70,4 @@ async function main(): Promise<void> {
   await consumer.start();
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`crm-ingest failed to start: ${message}\n`);
-  process.exit(1);
-});
+runDeployable('crm-ingest', main);

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'http';
 import { hostname } from 'os';
 import { join } from 'path';
 import pino from 'pino';
-import { ConfigError, loadProjectorConfig } from '@crm/config';
+import { loadProjectorConfig, runDeployable } from '@crm/config';
 import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@crm/event-store';
 import { MongoReadModelStore } from '@crm/read-model';
 import { LeasedProjector } from './leased-projector';
@@ -84,8 +84,4 @@ async function main(): Promise<void> {
   await projector.start();
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`crm-projector failed to start: ${message}\n`);
-  process.exit(1);
-});
+runDeployable('crm-projector', main);

@@ -1,4 +1,5 @@
 import { resolve } from 'path';
+import { ConfigError } from './api-tokens';
 
 export * from './api-tokens';
 
@@ -8,3 +9,15 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export * from './stack';
+
+/**
+ * Runs a deployable's `main`; if it fails to start, says why on stderr (a configuration error by its message
+ * alone, anything else with its stack) and exits 1.
+ */
+export function runDeployable(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    const message = err instanceof ConfigError ? `invalid configuration: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`${name} failed to start: ${message}\n`);
+    process.exit(1);
+  });
+}

@@ -10,12 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { logLevel, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
-import { SqliteEventStore, type StoredEvent } from '@crm/event-store';
+import type { StoredEvent } from '@crm/event-store';
 import { openEmbeddedWriteSide, type RawInput, type WriteSide } from '@crm/ingest';
+import { allEvents, checkBuilt as checkBuiltFiles, countPresent, startChild, stopChild, waitFor, withTimeout, type Child } from '../../../test/support/servers';
 import { createKafka, DLQ_HEADERS, dlqTopic, KafkaIngestConsumer, KafkaUpstreamProducer, parseBrokers, upstreamTopics, type IngestSink, type TopicNames } from '@crm/messaging';
 
 const BROKERS = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
@@ -32,31 +33,6 @@ const tempDirs: string[] = [];
 const children = new Set<ChildProcess>();
 
 // ---------------------------------------------------------------------------------------------- helpers
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function requireBroker(): void {
   if (brokerError) throw brokerError;
@@ -120,65 +96,10 @@ async function produce(topics: TopicNames, events: Record<string, unknown>[]): P
   }
 }
 
-function checkBuilt(): void {
-  for (const f of [INGEST_MAIN, CLI_MAIN]) {
-    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\` before the servers suites`);
-    if (/require\("@crm\//.test(readFileSync(f, 'utf8'))) throw new Error(`${f} still requires @crm/* aliases (tsc-alias did not run): run \`npm run build\``);
-  }
-}
-
-interface Child {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 function startIngest(env: Record<string, string>): Child {
-  let out = '';
-  const proc = spawn(process.execPath, [INGEST_MAIN], {
-    env: { PATH: process.env.PATH ?? '', INGEST_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
-      r({ code, signal });
-    }),
-  );
-  return { proc, output: () => out, exited };
+  return startChild(INGEST_MAIN, { INGEST_HTTP_PORT: '0', ...env }, children);
 }
 
-async function stopChild(child: Child, signal: NodeJS.Signals, timeoutMs: number) {
-  child.proc.kill(signal);
-  return withTimeout(child.exited, timeoutMs, `ingest process to exit after ${signal}; its output:\n${child.output().slice(-3000)}`);
-}
-
-/** Every event of a store file, in position order (opened and closed for the read). */
-async function allEvents(dataDir: string): Promise<StoredEvent[]> {
-  const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
-  try {
-    const out: StoredEvent[] = [];
-    for await (const e of store.readAll()) out.push(e);
-    return out;
-  } finally {
-    await store.close();
-  }
-}
-
-/** How many of `ids` a store file holds. */
-async function countPresent(dataDir: string, ids: string[]): Promise<number> {
-  const store = SqliteEventStore.open(join(dataDir, 'events.sqlite'));
-  try {
-    return (await store.existingEventIds(ids)).size;
-  } finally {
-    await store.close();
-  }
-}
-
-/** Sum of the group's committed offsets on a topic (fresh topics start at 0, so: messages committed). */
 async function committedCount(groupId: string, topic: string): Promise<number> {
   const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return t.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
@@ -244,7 +165,7 @@ afterAll(async () => {
 describe('Kafka ingest against a real broker', () => {
   it('(a) events produced with `crm produce` end up in the embedded store, once each, and the lag drops to 0', async () => {
     requireBroker();
-    checkBuilt();
+    checkBuiltFiles([INGEST_MAIN, CLI_MAIN]);
     const prefix = `crm-${RUN}-a.`;
     const topics = await createTopics(prefix, 3);
     const events = makeEvents(`a${RUN}`, 12, 6, false);
@@ -397,7 +318,7 @@ describe('Kafka ingest against a real broker', () => {
 
   it('(c) kill -9 mid-stream and restart: the store ends with exactly the events of a clean run', async () => {
     requireBroker();
-    checkBuilt();
+    checkBuiltFiles([INGEST_MAIN, CLI_MAIN]);
     const prefix = `crm-${RUN}-c.`;
     const topics = await createTopics(prefix, 3);
     // One topic (keyed by customer), so each customer's order is fixed and a clean run is comparable stream by stream.
@@ -447,7 +368,7 @@ describe('Kafka ingest against a real broker', () => {
 
   it('(d) SIGTERM: the process finishes its batch, commits exactly what it appended, and exits 0', async () => {
     requireBroker();
-    checkBuilt();
+    checkBuiltFiles([INGEST_MAIN, CLI_MAIN]);
     const prefix = `crm-${RUN}-d.`;
     const topics = await createTopics(prefix, 3);
     const events = makeEvents(`d${RUN}`, 40, 60, true);
