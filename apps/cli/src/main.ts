@@ -78,7 +78,7 @@ program
   .option('--known-at <instant>', 'as the system knew the customer at this instant: what had been recorded by then (by recordedAt)', instant)
   .option('--json', 'print JSON on stdout')
   .action(async (id: string, opts: { asOf?: string; knownAt?: string; json?: boolean }) => {
-    const view = await withWriteSide((w) => customerView(w.store, id, { asOf: opts.asOf, knownAt: opts.knownAt }));
+    const view = await withWriteSide(async (w) => customerView(w.store, id, { asOf: opts.asOf, knownAt: opts.knownAt }, await w.policies.book()));
     if (!view) {
       info(`customer ${id} not found`);
       process.exitCode = 2;

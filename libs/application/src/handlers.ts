@@ -70,7 +70,7 @@ export class GetCustomerHandler implements IQueryHandler<GetCustomerQuery> {
   ) {}
   async execute(q: GetCustomerQuery) {
     const travel = q.at.asOf !== undefined || q.at.knownAt !== undefined;
-    const v = travel ? await customerView(this.w.store, q.customerId, q.at) : await customer360(asQueryable(this.r), q.customerId);
+    const v = travel ? await customerView(this.w.store, q.customerId, q.at, await this.w.policies.book()) : await customer360(asQueryable(this.r), q.customerId);
     if (v === null || !q.viewer.mask) return v;
     return { ...v, name: maskName(v.name), contactPhone: maskPhone(v.contactPhone) };
   }

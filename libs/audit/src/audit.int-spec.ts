@@ -253,6 +253,20 @@ describe('time travel on two clocks and policy versions', () => {
     await store.close();
   });
 
+  it('asOf evaluates time-based risk under the policy in force then', async () => {
+    const w = createWriteSide(SqliteEventStore.open(join(dir, 'events.sqlite')), new SqliteQuarantine(join(dir, 'q.sqlite')));
+    // v2 from March: inactive after 10 days instead of 30
+    await w.policies.adopt(await w.policies.propose({ effectiveFrom: '2026-03', risk: { inactiveDays: 10 } }), null);
+    const at = ['2026-02-26T10:00:00+08:00', '2026-02-27T10:00:00+08:00', '2026-03-01T10:00:00+08:00'];
+    await w.pipeline.ingest(at.map((t, i) => ({ line: i + 1, value: { ...ship(`00000000-0000-4000-8000-0000000000${30 + i}`, t, 5_000), customerId: 'C2' } })), { source: 't' });
+    const asOf = '2026-03-20T00:00:00+08:00'; // 19 days after the last shipment
+    const underBook = await customerView(w.store, 'C2', { asOf }, await w.policies.book());
+    expect(underBook?.stage).toBe('RETENTION');
+    expect(underBook?.risk.signals).toContain('INACTIVE_30D');
+    expect((await customerView(w.store, 'C2', { asOf }))?.risk.signals).not.toContain('INACTIVE_30D'); // v1 alone: 30 days
+    await w.close();
+  });
+
   it('a new policy version decides from its effective month on, never before, and verify stays clean', async () => {
     const w = createWriteSide(SqliteEventStore.open(join(dir, 'events.sqlite')), new SqliteQuarantine(join(dir, 'q.sqlite')));
     const shipment = (n: number, at: string) => ({ line: n, value: { ...ship(`00000000-0000-4000-8000-0000000000${10 + n}`, at, 1_200_000), customerId: 'C1' } });

@@ -1,4 +1,4 @@
-import { parseInstant } from '@crm/domain';
+import { parseInstant, type PolicyBook } from '@crm/domain';
 import { customerStream, CUSTOMER_STREAM_PREFIX, EventStore } from '@crm/event-store';
 import { CustomerView, CustomerViewBuilder } from './customer-view';
 
@@ -10,8 +10,11 @@ export interface TimeTravel {
   knownAt?: string;
 }
 
-/** Customer 360 folded from the stream; with `asOf` / `knownAt`, only the events that had occurred / been recorded by then. */
-export async function customerView(store: EventStore, customerId: string, at: TimeTravel = {}): Promise<CustomerView | null> {
+/**
+ * Customer 360 folded from the stream; with `asOf` / `knownAt`, only the events that had occurred / been recorded by
+ * then. `policies`: the book whose policy in force at `asOf` evaluates time-based risk signals (default: v1 only).
+ */
+export async function customerView(store: EventStore, customerId: string, at: TimeTravel = {}, policies?: PolicyBook): Promise<CustomerView | null> {
   const b = new CustomerViewBuilder(customerId);
   const occurredBy = at.asOf === undefined ? Infinity : parseInstant(at.asOf);
   const recordedBy = at.knownAt === undefined ? Infinity : parseInstant(at.knownAt);
@@ -22,7 +25,7 @@ export async function customerView(store: EventStore, customerId: string, at: Ti
     b.apply(e);
     any = true;
   }
-  return any ? b.view(at.asOf) : null;
+  return any ? b.view(at.asOf, policies) : null;
 }
 
 /** Every Customer 360, ordered by customer id, from one pass over the store. */

@@ -1,5 +1,5 @@
 import type { ComplaintCategory, ComplaintSource, RiskLevel, RiskSignal, Stage, Tier } from '@crm/contracts';
-import { addMonths, CustomerState, dayOf, formatInstant, IdRegistry, initialState, monthOf, parseInstant, POLICY_V1, riskLevel, riskSignals, SHIPMENT_DAYS_CAP } from '@crm/domain';
+import { addMonths, CustomerState, dayOf, DEFAULT_POLICIES, formatInstant, IdRegistry, initialState, monthOf, parseInstant, PolicyBook, riskLevel, riskSignals, SHIPMENT_DAYS_CAP } from '@crm/domain';
 
 /** The Customer 360 document (DESIGN §5). Money in fen; instants ISO-8601 in UTC+8. */
 export interface CustomerView {
@@ -352,15 +352,19 @@ export class CustomerViewBuilder {
     return this;
   }
 
-  /** The document. `asOf` (an instant) sets the month-to-date and the 12-month window and evaluates time-based risk signals; default: the latest event. */
-  view(asOf?: string): CustomerView {
+  /**
+   * The document. `asOf` (an instant) sets the month-to-date and the 12-month window and evaluates time-based risk
+   * signals under the policy `policies` has in force then; default: the latest event.
+   */
+  view(asOf?: string, policies: PolicyBook = DEFAULT_POLICIES): CustomerView {
     const s = this.state;
     const asOfMs = asOf !== undefined ? parseInstant(asOf) : Number.isFinite(s.clock) ? s.clock : null;
     const asOfMonth = asOfMs === null ? null : monthOf(asOfMs);
     const months: { month: string; contributionFen: number }[] = [];
     if (asOfMonth !== null) for (const m of lastTwelveMonths(asOfMonth)) months.push({ month: m, contributionFen: s.contributions[m] ?? 0 });
     // Without asOf the recorded level and signals stand (changes are recorded when they happen).
-    const signals = asOf !== undefined && asOfMs !== null ? riskSignals(s, Math.max(asOfMs, s.clock), POLICY_V1) : [...s.riskSignals];
+    const riskAt = asOfMs === null ? 0 : Math.max(asOfMs, s.clock);
+    const signals = asOf !== undefined && asOfMs !== null ? riskSignals(s, riskAt, policies.forInstant(riskAt, monthOf)) : [...s.riskSignals];
     const open = Object.values(s.openComplaints).map((c) => ({
       complaintId: c.complaintId,
       category: c.category,
