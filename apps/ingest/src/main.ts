@@ -10,7 +10,7 @@ import pino from 'pino';
 import { EventStoreDbEventStore } from '@crm/event-store';
 import { createWriteSide, openEmbeddedWriteSide, SqliteQuarantine, type WriteSide } from '@crm/ingest';
 import { createKafka, KafkaIngestConsumer } from '@crm/messaging';
-import { runDeployable } from '@crm/config';
+import { gracefulShutdown, runDeployable } from '@crm/config';
 import { loadIngestConfig } from './config';
 import { startHealthServer } from './health';
 
@@ -37,30 +37,12 @@ async function main(): Promise<void> {
     logger: log,
   });
 
-  let shuttingDown = false;
   const health = config.httpPort > 0 ? await startHealthServer(consumer, config.httpPort) : undefined;
-  const shutdown = async (reason: string, code: number): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info({ reason }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'graceful shutdown timed out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    try {
-      health?.close();
-      await consumer.stop();
-      await writeSide.close();
-      log.info('stopped');
-    } catch (err) {
-      log.error({ err }, 'error during shutdown');
-      code = code || 1;
-    }
-    process.exit(code);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  const shutdown = gracefulShutdown(log, SHUTDOWN_TIMEOUT_MS, async () => {
+    health?.close();
+    await consumer.stop();
+    await writeSide.close();
+  });
   consumer.onFatal((err) => void shutdown(`consumer crashed: ${err.message}`, 1));
 
   log.info(

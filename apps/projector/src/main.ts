@@ -11,7 +11,7 @@ import { createServer, type Server } from 'http';
 import { hostname } from 'os';
 import { join } from 'path';
 import pino from 'pino';
-import { loadProjectorConfig, runDeployable } from '@crm/config';
+import { gracefulShutdown, loadProjectorConfig, runDeployable } from '@crm/config';
 import { EventStoreDbEventStore, SqliteEventStore, type EventStore } from '@crm/event-store';
 import { MongoReadModelStore } from '@crm/read-model';
 import { LeasedProjector } from './leased-projector';
@@ -51,31 +51,12 @@ async function main(): Promise<void> {
   });
   const http = config.httpPort > 0 ? await startHttp(projector, config.instanceId, config.httpPort) : undefined;
 
-  let shuttingDown = false;
-  const shutdown = async (reason: string): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    log.info({ reason }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'graceful shutdown timed out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    let code = 0;
-    try {
-      http?.close();
-      await projector.stop();
-      await readModel.close();
-      await store.close();
-      log.info('stopped');
-    } catch (err) {
-      log.error({ err }, 'error during shutdown');
-      code = 1;
-    }
-    process.exit(code);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  gracefulShutdown(log, SHUTDOWN_TIMEOUT_MS, async () => {
+    http?.close();
+    await projector.stop();
+    await readModel.close();
+    await store.close();
+  });
 
   log.info(
     { store: config.eventStoreUrl ? 'eventstoredb' : `sqlite:${config.dataDir}`, mongoDb: config.db, bulkMode: config.bulkMode, lease: config.leaseName, leaseTtlMs: config.leaseTtlMs, httpPort: config.httpPort || null },
