@@ -1,9 +1,9 @@
 import { readFileSync } from 'fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { explain, verifyHistory, verifyProjections, whatIf, type ProjectionVerification } from '@crm/audit';
+import { explain, verifyHistory, verifyProjections, whatIfPatch, type ProjectionVerification } from '@crm/audit';
 import { loadMongoConfig } from '@crm/config';
 import { PolicyError } from '@crm/domain';
-import { customerStream } from '@crm/event-store';
+import { customerStream, streamEvents } from '@crm/event-store';
 import type { WriteSide } from '@crm/ingest';
 import { ReadSideReader } from '@crm/projections';
 import { MongoReadModelStore } from '@crm/read-model';
@@ -86,8 +86,7 @@ export function registerAuditCommands(program: Command, withWriteSide: WithWrite
     .option('--json', 'print JSON on stdout')
     .action(async (id: string, opts: { all?: boolean; json?: boolean }) => {
       const lines = await withWriteSide(async (w) => {
-        const events = [];
-        for await (const e of w.store.readStream(customerStream(id))) events.push(e);
+        const events = await streamEvents(w.store, customerStream(id));
         return events.length === 0 ? null : explain(events, opts.all === true);
       });
       if (lines === null) {
@@ -103,13 +102,9 @@ export function registerAuditCommands(program: Command, withWriteSide: WithWrite
     .description('the policy versions in force and when each was adopted')
     .option('--json', 'print JSON on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const out = await withWriteSide(async (w) => {
-        const history = await w.policies.history();
-        const adoptedAt = new Map(history.map((a) => [a.policy.version, { position: String(a.position), recordedAt: a.recordedAt }]));
-        return (await w.policies.book()).all.map((p) => ({ ...p, adopted: adoptedAt.get(p.version) ?? 'built in' }));
-      });
+      const out = await withWriteSide((w) => w.policies.versions());
       if (opts.json) printJson(out);
-      else for (const p of out) console.log(`v${p.version} from ${p.effectiveFrom}: floors ${JSON.stringify(p.tierFloorsFen)} (${typeof p.adopted === 'string' ? p.adopted : `adopted ${p.adopted.recordedAt}`})`);
+      else for (const p of out) console.log(`v${p.version} from ${p.effectiveFrom}: floors ${JSON.stringify(p.tierFloorsFen)} (${p.adoptedAt === null ? 'built in' : `adopted ${p.adoptedAt}`})`);
     });
   policy
     .command('adopt <file>')
@@ -117,7 +112,7 @@ export function registerAuditCommands(program: Command, withWriteSide: WithWrite
     .option('--json', 'print JSON on stdout')
     .action(async (file: string, opts: { json?: boolean }) => {
       const patch = readPolicyFile(file);
-      const adopted = await withWriteSide((w) => policyErrors(async () => w.policies.adopt(await w.policies.propose(patch), await w.periods.closedThrough())));
+      const adopted = await withWriteSide((w) => policyErrors(async () => w.policies.adoptPatch(patch, await w.periods.closedThrough())));
       if (opts.json) printJson({ ...adopted, position: String(adopted.position) });
       else console.log(`adopted policy v${adopted.policy.version}, in force from ${adopted.policy.effectiveFrom}`);
     });
@@ -127,12 +122,7 @@ export function registerAuditCommands(program: Command, withWriteSide: WithWrite
     .option('--json', 'print JSON on stdout')
     .action(async (file: string, opts: { json?: boolean }) => {
       const patch = readPolicyFile(file) as Record<string, unknown>;
-      const report = await withWriteSide((w) =>
-        policyErrors(async () => {
-          const proposed = await w.policies.propose({ effectiveFrom: '0001-01', ...patch });
-          return whatIf(w.store, w.policies, proposed);
-        }),
-      );
+      const report = await withWriteSide((w) => policyErrors(() => whatIfPatch(w.store, w.policies, patch)));
       if (opts.json) printJson(report);
       else {
         console.log(`under the proposed policy (from ${report.policy.effectiveFrom}) ${report.affected} of ${report.customers} customers would be elsewhere`);

@@ -1,8 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { explain, verifyHistory, verifyProjections, whatIf, type Explanation, type HistoryVerification, type ProjectionVerification, type WhatIfReport } from '@crm/audit';
+import { explain, verifyHistory, verifyProjections, whatIfPatch, type Explanation, type HistoryVerification, type ProjectionVerification, type WhatIfReport } from '@crm/audit';
 import type { Policy } from '@crm/domain';
-import { customerStream, type StoredEvent } from '@crm/event-store';
+import { customerStream, streamEvents, type StoredEvent } from '@crm/event-store';
 import type { AdoptedPolicy, QuarantinedMessage, WriteSide } from '@crm/ingest';
 import type { ReadView } from '@crm/projections';
 import { READ_SIDE, WRITE_SIDE } from './tokens';
@@ -55,17 +55,11 @@ export class AdoptPolicyCommand extends Command<AdoptedPolicy> {
   }
 }
 
-async function stream(w: WriteSide, customerId: string): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for await (const e of w.store.readStream(customerStream(customerId))) events.push(e);
-  return events;
-}
-
 @QueryHandler(GetHistoryQuery)
 export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
   constructor(@Inject(WRITE_SIDE) private readonly w: WriteSide) {}
   async execute(q: GetHistoryQuery) {
-    const events = await stream(this.w, q.customerId);
+    const events = await streamEvents(this.w.store, customerStream(q.customerId));
     return events.length === 0 ? null : events;
   }
 }
@@ -74,7 +68,7 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery> {
 export class ExplainCustomerHandler implements IQueryHandler<ExplainCustomerQuery> {
   constructor(@Inject(WRITE_SIDE) private readonly w: WriteSide) {}
   async execute(q: ExplainCustomerQuery) {
-    const events = await stream(this.w, q.customerId);
+    const events = await streamEvents(this.w.store, customerStream(q.customerId));
     return events.length === 0 ? null : explain(events, q.all);
   }
 }
@@ -104,17 +98,15 @@ export class VerifyHandler implements IQueryHandler<VerifyQuery> {
 export class WhatIfHandler implements IQueryHandler<WhatIfQuery> {
   constructor(@Inject(WRITE_SIDE) private readonly w: WriteSide) {}
   async execute(q: WhatIfQuery) {
-    const proposed = await this.w.policies.propose({ effectiveFrom: '0001-01', ...q.patch });
-    return whatIf(this.w.store, this.w.policies, proposed);
+    return whatIfPatch(this.w.store, this.w.policies, q.patch);
   }
 }
 
 @QueryHandler(ListPoliciesQuery)
 export class ListPoliciesHandler implements IQueryHandler<ListPoliciesQuery> {
   constructor(@Inject(WRITE_SIDE) private readonly w: WriteSide) {}
-  async execute() {
-    const adopted = new Map((await this.w.policies.history()).map((a) => [a.policy.version, a.recordedAt]));
-    return (await this.w.policies.book()).all.map((p) => ({ ...p, adoptedAt: adopted.get(p.version) ?? null }));
+  execute() {
+    return this.w.policies.versions();
   }
 }
 
@@ -122,7 +114,7 @@ export class ListPoliciesHandler implements IQueryHandler<ListPoliciesQuery> {
 export class AdoptPolicyHandler implements ICommandHandler<AdoptPolicyCommand> {
   constructor(@Inject(WRITE_SIDE) private readonly w: WriteSide) {}
   async execute(c: AdoptPolicyCommand) {
-    return this.w.policies.adopt(await this.w.policies.propose(c.patch), await this.w.periods.closedThrough());
+    return this.w.policies.adoptPatch(c.patch, await this.w.periods.closedThrough());
   }
 }
 

@@ -110,12 +110,12 @@ export function compareDecided(customerId: string, g: RecordedCommand, decided: 
  * was recorded, from the state its recorded events had built; returns every difference. Folding the recorded
  * events (not the re-decided ones) keeps each difference where it arose instead of repeating it downstream.
  */
-export async function rederiveStream(
+export function rederiveStream(
   customerId: string,
   events: readonly StoredEvent[],
   closed: ClosedMonths,
-  deciderAt: (position: Position) => Promise<CustomerDecider>,
-): Promise<Difference[]> {
+  deciderAt: (position: Position) => CustomerDecider,
+): Difference[] {
   const out: Difference[] = [];
   let state: CustomerState = initialState();
   for (const g of recordedCommands(customerId, events, closed)) {
@@ -123,8 +123,7 @@ export async function rederiveStream(
       const e = g.recorded[0];
       out.push({ customerId, eventId: e.id, revision: e.revision, type: e.type, field: 'causationId', expected: 'the id of an upstream fact, close:… or sweep:…', found: g.problem ?? g.cause });
     } else {
-      const decider = await deciderAt(g.recorded[0].position);
-      out.push(...compareDecided(customerId, g, decider.decide(g.command, state)));
+      out.push(...compareDecided(customerId, g, deciderAt(g.recorded[0].position).decide(g.command, state)));
     }
     for (const e of g.recorded) state = evolve(state, domainEventFromStored(e));
   }

@@ -1,4 +1,4 @@
-import { ChainBreak, CUSTOMER_STREAM_PREFIX, EventStore, Position, StoredEvent, verifyChain } from '@crm/event-store';
+import { ChainBreak, CUSTOMER_STREAM_PREFIX, EventStore, Position, streamEvents, verifyChain } from '@crm/event-store';
 import { PolicyRegistry } from '@crm/ingest';
 import { ALL_VIEWS, POSITION_FIELD, ReadSide, type ViewProjection } from '@crm/projections';
 import { Doc, MemoryReadModelStore, ReadModelStore } from '@crm/read-model';
@@ -51,10 +51,9 @@ export async function verifyHistory(
   const started = Date.now();
   const closed = await ClosedMonths.read(store);
   const r: HistoryVerification = { streams: 0, customers: 0, events: 0, chainBreaks: 0, derivedDifferences: 0, chain: [], derived: [], ms: 0, eventsPerSecond: 0 };
-  const deciderAt = (p: Position) => policies.deciderAt(p);
+  const timeline = await policies.timeline();
   for await (const streamId of store.listStreams('')) {
-    const events: StoredEvent[] = [];
-    for await (const e of store.readStream(streamId)) events.push(e);
+    const events = await streamEvents(store, streamId);
     r.streams++;
     r.events += events.length;
     const breaks = verifyChain(events);
@@ -62,7 +61,7 @@ export async function verifyHistory(
     for (const b of breaks) if (r.chain.length < MAX_REPORTED) r.chain.push(b);
     if (streamId.startsWith(CUSTOMER_STREAM_PREFIX)) {
       r.customers++;
-      const diffs = await rederiveStream(streamId.slice(CUSTOMER_STREAM_PREFIX.length), events, closed, deciderAt);
+      const diffs = rederiveStream(streamId.slice(CUSTOMER_STREAM_PREFIX.length), events, closed, timeline.deciderAt);
       r.derivedDifferences += diffs.length;
       for (const d of diffs) if (r.derived.length < MAX_REPORTED) r.derived.push(d);
     }

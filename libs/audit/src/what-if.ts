@@ -1,6 +1,6 @@
 import type { Stage, Tier } from '@crm/contracts';
 import { createCustomerDecider, CustomerDecider, CustomerState, domainEventFromStored, evolve, initialState, Policy } from '@crm/domain';
-import { CUSTOMER_STREAM_PREFIX, EventStore, StoredEvent } from '@crm/event-store';
+import { CUSTOMER_STREAM_PREFIX, EventStore, streamEvents } from '@crm/event-store';
 import { PolicyRegistry } from '@crm/ingest';
 import { ClosedMonths, recordedCommands } from './rederive';
 
@@ -28,19 +28,27 @@ export interface WhatIfReport {
   changes: WhatIfCustomer[];
 }
 
+/** The month whatIfPatch lays a proposal from when it names none: the start of history. */
+const FROM_THE_START = '0001-01';
+
+/** `whatIf` of a partial policy (JSON) laid over the latest version, from the start of history unless it names effectiveFrom. */
+export async function whatIfPatch(store: EventStore, policies: PolicyRegistry, patch: Record<string, unknown>): Promise<WhatIfReport> {
+  return whatIf(store, policies, await policies.propose({ effectiveFrom: FROM_THE_START, ...patch }));
+}
+
 /**
  * Re-derives every customer's history as if `proposed` had been in force from its effective month on (each
  * command under the book of its time with the proposal laid over it) and reports who would be in another tier,
  * in which closed months, and who would be in another stage now. Records nothing.
  */
-export async function whatIf(store: EventStore, policies: PolicyRegistry, proposed: Policy, onProgress?: (customers: number) => void): Promise<WhatIfReport> {
+export async function whatIf(store: EventStore, policies: PolicyRegistry, proposed: Policy): Promise<WhatIfReport> {
   const closed = await ClosedMonths.read(store);
+  const timeline = await policies.timeline();
   const deciders = new Map<number, CustomerDecider>();
   const report: WhatIfReport = { policy: proposed, customers: 0, affected: 0, moves: {}, changes: [] };
   for await (const streamId of store.listStreams(CUSTOMER_STREAM_PREFIX)) {
     const customerId = streamId.slice(CUSTOMER_STREAM_PREFIX.length);
-    const events: StoredEvent[] = [];
-    for await (const e of store.readStream(streamId)) events.push(e);
+    const events = await streamEvents(store, streamId);
     const currentTiers = new Map<string, Tier>();
     let current: CustomerState = initialState();
     for (const e of events) {
@@ -51,7 +59,7 @@ export async function whatIf(store: EventStore, policies: PolicyRegistry, propos
     let state: CustomerState = initialState();
     for (const g of recordedCommands(customerId, events, closed)) {
       if (g.command === null) continue;
-      const { adopted, book } = await policies.bookAt(g.recorded[0].position);
+      const { adopted, book } = timeline.bookAt(g.recorded[0].position);
       let decider = deciders.get(adopted);
       if (!decider) deciders.set(adopted, (decider = createCustomerDecider(book.with(proposed))));
       const r = decider.decideAndEvolve(g.command, state);
@@ -73,7 +81,6 @@ export async function whatIf(store: EventStore, policies: PolicyRegistry, propos
         report.moves[move] = (report.moves[move] ?? 0) + 1;
       }
     }
-    if (onProgress && report.customers % 1000 === 0) onProgress(report.customers);
   }
   return report;
 }

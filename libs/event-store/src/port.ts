@@ -88,4 +88,11 @@ export interface EventStore {
 }
 
 export const customerStream = (customerId: string): string => `customer-${customerId}`;
+
+/** A whole stream in memory, in revision order (for the checks that need all of it at once). */
+export async function streamEvents(store: EventStore, streamId: string): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const e of store.readStream(streamId)) events.push(e);
+  return events;
+}
 export const CUSTOMER_STREAM_PREFIX = 'customer-';

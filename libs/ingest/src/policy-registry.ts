@@ -12,6 +12,14 @@ export interface AdoptedPolicy {
   recordedAt: string;
 }
 
+/** The policy in force for any recorded position, from one read of the adopted versions. */
+export interface PolicyTimeline {
+  /** The book in force when `position` was recorded, and how many adopted versions it holds (a cache key). */
+  bookAt(position: Position): { adopted: number; book: PolicyBook };
+  /** The decider under which a command recorded at `position` was decided. */
+  deciderAt(position: Position): CustomerDecider;
+}
+
 export class PolicyAdoptionError extends Error {
   constructor(message: string) {
     super(message);
@@ -28,7 +36,9 @@ export class PolicyAdoptionError extends Error {
 export class PolicyRegistry {
   private adopted: AdoptedPolicy[] | undefined;
   private revision = -1;
-  private readonly deciders = new Map<number, CustomerDecider>();
+  /** By how many adopted versions they include (see bookWith). */
+  private readonly books: PolicyBook[] = [];
+  private readonly deciders: CustomerDecider[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -51,30 +61,46 @@ export class PolicyRegistry {
 
   /** The book in force now. */
   async book(): Promise<PolicyBook> {
-    return this.bookOf(await this.history(), Infinity);
+    const adopted = await this.history();
+    return this.bookWith(adopted, adopted.length);
   }
 
   /** The decider of the book in force now; the same object until a version is adopted. */
   async decider(): Promise<CustomerDecider> {
-    return this.deciderOf(await this.history(), Infinity);
+    const adopted = await this.history();
+    return this.deciderWith(adopted, adopted.length);
   }
 
-  /** The decider under which a command recorded at `position` was decided. */
-  async deciderAt(position: Position): Promise<CustomerDecider> {
-    return this.deciderOf(await this.history(), position);
+  /**
+   * The versions as adopted now, answering for any recorded position without further reads: verify and what-if ask
+   * for every command of every stream.
+   */
+  async timeline(): Promise<PolicyTimeline> {
+    const adopted = await this.history();
+    const before = (position: Position): number => {
+      let n = 0;
+      while (n < adopted.length && adopted[n].position < position) n++;
+      return n;
+    };
+    return {
+      bookAt: (position) => {
+        const n = before(position);
+        return { adopted: n, book: this.bookWith(adopted, n) };
+      },
+      deciderAt: (position) => this.deciderWith(adopted, before(position)),
+    };
   }
 
-  /** The book in force when `position` was recorded, and how many adopted versions it holds (a cache key). */
-  async bookAt(position: Position): Promise<{ adopted: number; book: PolicyBook }> {
-    const history = await this.history();
-    return { adopted: history.filter((a) => a.position < position).length, book: this.bookOf(history, position) };
+  /** Every version in force, oldest first, with when it was adopted (null: built in). */
+  async versions(): Promise<(Policy & { adoptedAt: string | null })[]> {
+    const adoptedAt = new Map((await this.history()).map((a) => [a.policy.version, a.recordedAt]));
+    return (await this.book()).all.map((p) => ({ ...p, adoptedAt: adoptedAt.get(p.version) ?? null }));
   }
 
   /** Reads `patch` (a partial policy) over the latest version: the next version number, checked field by field. */
   async propose(patch: unknown): Promise<Policy> {
     const latest = (await this.book()).latest;
-    const p = policyFrom(patch, { ...latest, version: latest.version + 1 });
-    return p;
+    return policyFrom(patch, { ...latest, version: latest.version + 1 });
   }
 
   /** Records a new version. It must be the next version number and start after the last closed month and after the latest version's start. */
@@ -96,17 +122,23 @@ export class PolicyRegistry {
     return { policy, position: r.position, recordedAt: now.toISOString() };
   }
 
-  private bookOf(adopted: AdoptedPolicy[], position: Position | number): PolicyBook {
-    let book = this.base;
-    for (const a of adopted) if (a.position < position) book = book.with(a.policy);
-    return book;
+  /** `adopt` of a partial policy (see `propose`). */
+  async adoptPatch(patch: unknown, closedThrough: string | null): Promise<AdoptedPolicy> {
+    return this.adopt(await this.propose(patch), closedThrough);
   }
 
-  private deciderOf(adopted: AdoptedPolicy[], position: Position | number): CustomerDecider {
-    let n = 0;
-    for (const a of adopted) if (a.position < position) n++;
-    let d = this.deciders.get(n);
-    if (!d) this.deciders.set(n, (d = n === 0 && this.base === DEFAULT_POLICIES ? customerDecider : createCustomerDecider(this.bookOf(adopted.slice(0, n), Infinity))));
+  /**
+   * The base book with the first `n` adopted versions laid over it (in adoption order, as they were adopted).
+   * Cached by `n`: the stream only grows, so the first `n` versions never change.
+   */
+  private bookWith(adopted: readonly AdoptedPolicy[], n: number): PolicyBook {
+    for (let i = this.books.length; i <= n; i++) this.books[i] = i === 0 ? this.base : this.books[i - 1].with(adopted[i - 1].policy);
+    return this.books[n];
+  }
+
+  private deciderWith(adopted: readonly AdoptedPolicy[], n: number): CustomerDecider {
+    let d = this.deciders[n];
+    if (!d) d = this.deciders[n] = n === 0 && this.base === DEFAULT_POLICIES ? customerDecider : createCustomerDecider(this.bookWith(adopted, n));
     return d;
   }
 }

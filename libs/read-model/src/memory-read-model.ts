@@ -273,24 +273,29 @@ function equalityConstraints(filter: Filter, out: Map<string, Scalar[]>): void {
   }
 }
 
+/** True for a value stored as it is (null, a string, a boolean, a finite number), false for an object; throws for anything else. */
+function isStorableScalar(value: unknown, key: string | number): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`field '${key}': ${value} cannot be stored (finite numbers only)`);
+      return true;
+    case 'object':
+      return false;
+    default:
+      throw new TypeError(`field '${key}': a ${typeof value} cannot be stored (JSON-like values only)`);
+  }
+}
+
 /**
  * Copies a document into a deep-frozen, JSON-like value (undefined properties dropped, as MongoDB's
  * ignoreUndefined). `key` names the value in error messages (no path is built on the hot path).
  */
 function freezeCopy(value: unknown, key: string | number): unknown {
-  if (value === null) return null;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`field '${key}': ${value} cannot be stored (finite numbers only)`);
-      return value;
-    case 'object':
-      break;
-    default:
-      throw new TypeError(`field '${key}': a ${typeof value} cannot be stored (JSON-like values only)`);
-  }
+  if (isStorableScalar(value, key)) return value;
   if (Array.isArray(value)) {
     const a = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {
@@ -321,19 +326,7 @@ function freezeCopy(value: unknown, key: string | number): unknown {
  * to drop, a Date): the caller copies then (what this froze already stays frozen: the maker gave it up).
  */
 function freezeInPlace(value: unknown, key: string | number): boolean {
-  if (value === null) return true;
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`field '${key}': ${value} cannot be stored (finite numbers only)`);
-      return true;
-    case 'object':
-      break;
-    default:
-      throw new TypeError(`field '${key}': a ${typeof value} cannot be stored (JSON-like values only)`);
-  }
+  if (isStorableScalar(value, key)) return true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
