@@ -1,5 +1,5 @@
 import type { ComplaintCategory, ComplaintSource, RiskLevel, RiskSignal, Stage, Tier } from '@crm/contracts';
-import { addMonths, CustomerState, dayOf, DEFAULT_POLICIES, formatInstant, IdRegistry, initialState, monthOf, parseInstant, PolicyBook, riskLevel, riskSignals, SHIPMENT_DAYS_CAP } from '@crm/domain';
+import { addContribution, addMonths, contributionOf, CustomerState, dayOf, DEFAULT_POLICIES, formatInstant, IdRegistry, initialState, monthOf, parseInstant, PolicyBook, riskLevel, riskSignals, SHIPMENT_DAYS_CAP } from '@crm/domain';
 
 /** The Customer 360 document (DESIGN §5). Money in fen; instants ISO-8601 in UTC+8. */
 export interface CustomerView {
@@ -92,7 +92,7 @@ const TYPE_CODES = new Map<string, number>(Object.entries(T));
  * containers (the fold changes them in place).
  */
 const INITIAL: CustomerState = { ...initialState(), ids: IdRegistry.empty() };
-const initial = (): CustomerState => ({ ...INITIAL, shipmentDays: [], contributions: {}, openComplaints: {}, overdueInvoices: {}, riskSignals: [] });
+const initial = (): CustomerState => ({ ...INITIAL, shipmentDays: [], contributions: null, openComplaints: {}, overdueInvoices: {}, riskSignals: [] });
 
 /** Two decimal digits at `i`, or -1. */
 function two(iso: string, i: number): number {
@@ -180,8 +180,7 @@ function evolveInPlace(s: CustomerState, type: number, d: Record<string, any>, a
     case T.ShipmentPickedUp: {
       const day = dayOf(at);
       const month = monthOfDay(day);
-      const contributions = s.contributions as Record<string, number>;
-      contributions[month] = (contributions[month] ?? 0) + d.freightFen;
+      s.contributions = addContribution(s.contributions, month, d.freightFen);
       s.shipmentCount += 1;
       if (s.lastShipmentAt === null || at > s.lastShipmentAt) s.lastShipmentAt = at;
       if (s.shipmentDays.length < SHIPMENT_DAYS_CAP && !s.shipmentDays.includes(day)) (s.shipmentDays as string[]).push(day);
@@ -361,7 +360,7 @@ export class CustomerViewBuilder {
     const asOfMs = asOf !== undefined ? parseInstant(asOf) : Number.isFinite(s.clock) ? s.clock : null;
     const asOfMonth = asOfMs === null ? null : monthOf(asOfMs);
     const months: { month: string; contributionFen: number }[] = [];
-    if (asOfMonth !== null) for (const m of lastTwelveMonths(asOfMonth)) months.push({ month: m, contributionFen: s.contributions[m] ?? 0 });
+    if (asOfMonth !== null) for (const m of lastTwelveMonths(asOfMonth)) months.push({ month: m, contributionFen: contributionOf(s, m) });
     // Without asOf the recorded level and signals stand (changes are recorded when they happen).
     const riskAt = asOfMs === null ? 0 : Math.max(asOfMs, s.clock);
     const signals = asOf !== undefined && asOfMs !== null ? riskSignals(s, riskAt, policies.forInstant(riskAt, monthOf)) : [...s.riskSignals];
@@ -407,7 +406,7 @@ export class CustomerViewBuilder {
       risk: { level: asOf !== undefined ? riskLevel(signals) : s.risk, signals, since: s.riskSince === null ? null : formatInstant(s.riskSince) },
       lastShipmentAt: s.lastShipmentAt === null ? null : formatInstant(s.lastShipmentAt),
       contributionByMonth: months,
-      monthToDateFen: asOfMonth === null ? 0 : (s.contributions[asOfMonth] ?? 0),
+      monthToDateFen: asOfMonth === null ? 0 : contributionOf(s, asOfMonth),
       asOfMonth,
       lastClosedMonth: s.lastClosedMonth,
       onTimeRate: sh.delivered === 0 ? null : Math.round((sh.onTime / sh.delivered) * 10_000) / 10_000,

@@ -3,6 +3,7 @@ import { ack, close, complaint, register, resolve, ship, spec, sweep, upstream }
 import { createCustomerDecider, customerDecider } from './decide';
 import { POLICY_V1, PolicyBook, tierFor } from '../policy';
 import { formatInstant, monthOf, parseInstant } from '../calendar';
+import { addContribution, contributionOf, contributionsByMonth, type MonthContribution } from './state';
 
 const types = (events: DomainEvent[]) => events.map((e) => e.type);
 const stageChanges = (events: DomainEvent[]) =>
@@ -128,7 +129,7 @@ describe('customer decider — tiers (DESIGN §4.1)', () => {
     const late = g.when(ship('2026-01-20T10:00:00+08:00', 1_500_000));
     expect(late.events[0]).toMatchObject({ type: 'ShipmentPickedUp', data: { late: true, freightFen: 1_500_000 } });
     expect(tierChanges(late.events)).toEqual([]);
-    expect(late.state.contributions['2026-01']).toBe(1_520_000);
+    expect(contributionOf(late.state, '2026-01')).toBe(1_520_000);
     expect(late.state.tier).toBe('TRANSIENT');
     // A late shipment for a month closed for everyone before this customer existed is late too.
     spec().given().when(ship('2026-01-20T10:00:00+08:00', 100, { closedThrough: '2026-02' })).thenOfType(['ShipmentPickedUp'], [{ data: { late: true } }]);
@@ -258,7 +259,7 @@ describe('customer decider — lifecycle (DESIGN §4.2)', () => {
     const r = g.when(ship('2026-02-10T10:00:00+08:00', 500));
     expect(r.state.lastShipmentAt).toBe(parseInstant('2026-03-10T10:00:00+08:00'));
     expect(r.state.shipmentCount).toBe(2);
-    expect(r.state.contributions).toEqual({ '2026-03': 1000, '2026-02': 500 });
+    expect(contributionsByMonth(r.state.contributions)).toEqual({ '2026-03': 1000, '2026-02': 500 });
   });
 
   it('a transition caused by a late event is never effective before the previous transition', () => {
@@ -412,5 +413,20 @@ describe('customer decider — versioned policies', () => {
     expect(feb.events).toContainEqual(expect.objectContaining({ type: 'TierChanged', data: expect.objectContaining({ to: 'VIP', policyVersion: 1 }) }));
     const mar = spec(decider).given(ship('2026-03-10T10:00:00+08:00', 1_500_000)).when(close('2026-03'));
     expect(mar.events).toContainEqual(expect.objectContaining({ type: 'TierChanged', data: expect.objectContaining({ to: 'MIDDLE', policyVersion: 2 }) }));
+  });
+});
+
+describe('contributions per month (a persistent list)', () => {
+  it('adds to the newest month, to a new month and to a late month without changing older states', () => {
+    let list = addContribution(null, '2026-02', 100);
+    list = addContribution(list, '2026-02', 50);
+    const before = addContribution(list, '2026-04', 7);
+    const after = addContribution(before, '2026-03', 9); // late: between two months it already has
+    const later = addContribution(after, '2026-01', 1); // older than every month it has
+    expect(contributionsByMonth(before)).toEqual({ '2026-04': 7, '2026-02': 150 });
+    expect(contributionsByMonth(after)).toEqual({ '2026-04': 7, '2026-03': 9, '2026-02': 150 });
+    expect(Object.keys(contributionsByMonth(later))).toEqual(['2026-04', '2026-03', '2026-02', '2026-01']);
+    const s = (c: MonthContribution | null) => ({ contributions: c });
+    expect([contributionOf(s(later), '2026-03'), contributionOf(s(later), '2026-05'), contributionOf(s(later), '2025-12'), contributionOf(s(null), '2026-01')]).toEqual([9, 0, 0, 0]);
   });
 });

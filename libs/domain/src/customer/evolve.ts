@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@crm/contracts';
 import { dayOf, monthOf, parseInstant } from '../calendar';
-import { CustomerState, SHIPMENT_DAYS_CAP } from './state';
+import { addContribution, CustomerState, SHIPMENT_DAYS_CAP } from './state';
 
 /**
  * A copy of `record` with `key` set. Clone, then assign: an object literal with a computed key
@@ -69,7 +69,7 @@ export function evolveOwned(s: CustomerState, event: DomainEvent, at: number): C
       break;
     case 'ShipmentPickedUp': {
       const month = monthOf(at);
-      s.contributions = withEntry(s.contributions, month, (s.contributions[month] ?? 0) + event.data.freightFen);
+      s.contributions = addContribution(s.contributions, month, event.data.freightFen);
       s.shipmentCount += 1;
       if (s.lastShipmentAt === null || at > s.lastShipmentAt) s.lastShipmentAt = at;
       const day = dayOf(at);

@@ -31,8 +31,8 @@ export interface CustomerState {
   shipmentCount: number;
   /** Distinct UTC+8 shipment days, kept only up to a small cap (the rules ask for ≥ 2). */
   shipmentDays: readonly string[];
-  /** contribution(M) in fen per month YYYY-MM. */
-  contributions: Readonly<Record<string, number>>;
+  /** contribution(M) in fen per month YYYY-MM, newest month first (read it with contributionOf). */
+  contributions: MonthContribution | null;
   lastClosedMonth: string | null;
   openComplaints: Readonly<Record<string, OpenComplaint>>;
   /** Overdue invoices not yet settled: invoiceId → amount in fen. */
@@ -57,7 +57,7 @@ export function initialState(): CustomerState {
     lastShipmentAt: null,
     shipmentCount: 0,
     shipmentDays: [],
-    contributions: {},
+    contributions: null,
     lastClosedMonth: null,
     openComplaints: {},
     overdueInvoices: {},
@@ -68,4 +68,36 @@ export function initialState(): CustomerState {
   };
 }
 
-export const contributionOf = (s: CustomerState, month: string): number => s.contributions[month] ?? 0;
+/**
+ * One month's contribution in a persistent list, newest month first. Recording a shipment allocates one node
+ * (the months before it are shared with the previous state) instead of copying every month: evolve does it per
+ * shipment, and the rules only ever read the last few months, which sit at the head.
+ */
+export interface MonthContribution {
+  readonly month: string;
+  readonly fen: number;
+  readonly older: MonthContribution | null;
+}
+
+/** contribution(M) in fen: 0 for a month without shipments. */
+export function contributionOf(s: { contributions: MonthContribution | null }, month: string): number {
+  for (let c = s.contributions; c !== null; c = c.older) {
+    if (c.month === month) return c.fen;
+    if (c.month < month) return 0;
+  }
+  return 0;
+}
+
+/** The list with `fen` added to `month` (a late month copies only the newer nodes in front of it). */
+export function addContribution(list: MonthContribution | null, month: string, fen: number): MonthContribution {
+  if (list === null || month > list.month) return { month, fen, older: list };
+  if (month === list.month) return { month, fen: list.fen + fen, older: list.older };
+  return { month: list.month, fen: list.fen, older: addContribution(list.older, month, fen) };
+}
+
+/** Every month's contribution as a record (for tests and reports). */
+export function contributionsByMonth(list: MonthContribution | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let c = list; c !== null; c = c.older) out[c.month] = c.fen;
+  return out;
+}
