@@ -23,6 +23,19 @@ export interface StoredEvent extends NewEvent {
   position: Position;
 }
 
+/**
+ * What a replay into projections reads of a recorded event (a StoredEvent is one): no id, and of the
+ * metadata only `occurredAt`, so a store can skip parsing the rest (see EventStore.readAllPages).
+ */
+export interface ReplayedEvent {
+  streamId: string;
+  revision: number;
+  position: Position;
+  type: string;
+  data: unknown;
+  metadata: Pick<EventMetadata, 'occurredAt'>;
+}
+
 export interface AppendRequest {
   streamId: string;
   events: NewEvent[];
@@ -77,6 +90,11 @@ export interface EventStore {
   streamRevision(streamId: string): Promise<number>;
   readStream(streamId: string, options?: { fromRevision?: number; maxCount?: number }): AsyncIterable<StoredEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;
+  /**
+   * Optional: the events of `readAll`, in pages, as ReplayedEvents (for replays of the whole store; an adapter
+   * without it is read through `readAll`: see replayPages).
+   */
+  readAllPages?(options?: ReadAllOptions): AsyncIterable<readonly ReplayedEvent[]>;
   subscribeToAll(options?: { fromPosition?: Position; streamPrefix?: string }): Subscription;
   /** Which of these event ids are already recorded (idempotency by upstream eventId). */
   existingEventIds(ids: readonly string[]): Promise<Set<string>>;
@@ -95,4 +113,25 @@ export async function streamEvents(store: EventStore, streamId: string): Promise
   for await (const e of store.readStream(streamId)) events.push(e);
   return events;
 }
+
+/** Events per page when replayPages pages `readAll` itself. */
+const REPLAY_PAGE = 1000;
+
+/** Pages of the events `readAll(options)` yields: the store's own `readAllPages`, else `readAll` in pages. */
+export async function* replayPages(store: EventStore, options: ReadAllOptions = {}): AsyncGenerator<readonly ReplayedEvent[]> {
+  if (store.readAllPages !== undefined) {
+    yield* store.readAllPages(options);
+    return;
+  }
+  let page: StoredEvent[] = [];
+  for await (const e of store.readAll(options)) {
+    page.push(e);
+    if (page.length === REPLAY_PAGE) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length > 0) yield page;
+}
+
 export const CUSTOMER_STREAM_PREFIX = 'customer-';

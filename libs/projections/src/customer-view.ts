@@ -57,8 +57,7 @@ export interface ViewInput {
   /** Store position; a builder ignores events at or before the last position it applied (replays change nothing). */
   position?: bigint;
   data: unknown;
-  metadata: { occurredAt: string; upstreamEventId?: string };
-  id: string;
+  metadata: { occurredAt: string };
   revision: number;
 }
 

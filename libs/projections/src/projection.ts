@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@crm/event-store';
+import type { ReplayedEvent } from '@crm/event-store';
 import type { Doc, IndexSpec } from '@crm/read-model';
 import type { CustomerView, CustomerViewBuilder } from './customer-view';
 
@@ -49,7 +49,7 @@ export interface ViewProjection {
   /** Documents carry a `customerId` field and are replaced per customer (alerts): see CustomerChange.stored. */
   readonly perCustomer?: boolean;
   /** Called for every event after the customer's fold has applied it. */
-  onEvent?(event: StoredEvent, customer: CustomerViewBuilder, sink: ProjectionSink): void;
+  onEvent?(event: ReplayedEvent, customer: CustomerViewBuilder, sink: ProjectionSink): void;
   /** Called once per batch for each customer whose events the batch contained. */
   onCustomer?(change: CustomerChange, sink: ProjectionSink): void;
 }

@@ -1,4 +1,4 @@
-import { CUSTOMER_STREAM_PREFIX, customerStream, type EventStore, type Position, type StoredEvent, type Subscription } from '@crm/event-store';
+import { CUSTOMER_STREAM_PREFIX, customerStream, replayPages, type EventStore, type Position, type ReplayedEvent, type StoredEvent, type Subscription } from '@crm/event-store';
 import { handOver, type CollectionWrites, type Doc, type DocWrite, type ReadModelStore } from '@crm/read-model';
 import { CustomerView, CustomerViewBuilder } from './customer-view';
 import { POSITION_FIELD, type ProjectionSink, type ViewProjection } from './projection';
@@ -171,16 +171,17 @@ export class Projector {
     let pending = 0;
     // One pass over the store; documents are made once per customer per batch, and the events themselves are
     // not kept, so batches can be large.
-    for await (const e of this.store.readAll({ fromPosition: this.pos, streamPrefix: CUSTOMER_STREAM_PREFIX })) {
-      const loading = this.fold(e);
-      if (loading !== undefined) await loading;
-      if (++pending >= this.catchUpBatch) {
-        await this.flush();
-        done += pending;
-        pending = 0;
-        onProgress?.(this.pos, done);
-      } else if (pending % PROGRESS_EVERY === 0) onProgress?.(this.batchEnd, done + pending);
-    }
+    for await (const page of replayPages(this.store, { fromPosition: this.pos, streamPrefix: CUSTOMER_STREAM_PREFIX }))
+      for (let i = 0; i < page.length; i++) {
+        const loading = this.fold(page[i]);
+        if (loading !== undefined) await loading;
+        if (++pending >= this.catchUpBatch) {
+          await this.flush();
+          done += pending;
+          pending = 0;
+          onProgress?.(this.pos, done);
+        } else if (pending % PROGRESS_EVERY === 0) onProgress?.(this.batchEnd, done + pending);
+      }
     if (pending > 0) {
       await this.flush();
       onProgress?.(this.pos, done + pending);
@@ -279,7 +280,7 @@ export class Projector {
   }
 
   /** Folds a batch and commits every view's writes with its checkpoint. */
-  async apply(events: readonly StoredEvent[]): Promise<void> {
+  async apply(events: readonly ReplayedEvent[]): Promise<void> {
     await this.init();
     for (const e of events) {
       const loading = this.fold(e);
@@ -289,7 +290,7 @@ export class Projector {
   }
 
   /** Folds one event into its customer and the event handlers; returns a promise only when a customer must be loaded first. */
-  private fold(e: StoredEvent): Promise<void> | undefined {
+  private fold(e: ReplayedEvent): Promise<void> | undefined {
     if (e.position <= this.batchEnd) return undefined;
     const c = this.customers.get(e.streamId);
     if (c !== undefined) return this.foldInto(this.touch(c), e);
@@ -306,7 +307,7 @@ export class Projector {
     return c;
   }
 
-  private foldInto(t: Customer, e: StoredEvent): undefined {
+  private foldInto(t: Customer, e: ReplayedEvent): undefined {
     this.batchEnd = e.position;
     t.last = e.position;
     t.builder.apply(e);

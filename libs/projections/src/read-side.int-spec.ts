@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { monthOf, parseInstant } from '@crm/domain';
-import { CUSTOMER_STREAM_PREFIX, type StoredEvent } from '@crm/event-store';
+import { CUSTOMER_STREAM_PREFIX, SqliteEventStore, type StoredEvent } from '@crm/event-store';
 import { openEmbeddedWriteSide, sweepAll, type WriteSide } from '@crm/ingest';
 import { MemoryReadModelStore, type Doc } from '@crm/read-model';
 import { generateScenario, SWEEP_AS_OF } from '../../../test/support/scenario';
@@ -179,6 +179,16 @@ describe('read side over a generated history (memory read model)', () => {
     for (const c of oldCollections) expect(await rs.readModel.listCollections()).not.toContain(c);
     expect(await dump(rs)).toEqual(before);
     expect(effects.length).toBe(firedBefore);
+  });
+
+  it('views built from a replay on the store’s replay thread equal the live ones', async () => {
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'), { replayThreadMinEvents: 0 });
+    try {
+      const replayed = await ReadSide.open(store, new MemoryReadModelStore(), { live: false });
+      expect(await dump(replayed)).toEqual(await dump(rs));
+    } finally {
+      await store.close();
+    }
   });
 
   it('an event seen twice changes nothing (a crash between the writes and the checkpoint, then more events)', async () => {

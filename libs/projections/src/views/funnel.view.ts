@@ -27,7 +27,8 @@ export const FUNNEL_VIEW: ViewProjection = {
     const t = d.transitions as Record<string, number>;
     const en = d.entered as Record<string, number>;
     const ex = d.exited as Record<string, number>;
-    t[`${from}>${data.to}`] = (t[`${from}>${data.to}`] ?? 0) + 1;
+    const key = `${from}>${data.to}`;
+    t[key] = (t[key] ?? 0) + 1;
     en[data.to] = (en[data.to] ?? 0) + 1;
     if (data.from !== null) ex[data.from] = (ex[data.from] ?? 0) + 1;
   },
