@@ -355,21 +355,30 @@ const stInsert = db.prepare(INSERT + '(?, ?, ?, ?, ?, ?)');
 const stInsertChunk = db.prepare(INSERT + new Array(CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', '));
 const stHead = db.prepare('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').raw();
 const stHash = db.prepare("SELECT json_extract(metadata, '$.hash') FROM events WHERE stream_id = ? AND revision = ?").pluck();
-const hashes = new Map();
+/**
+ * Head (revision, position, hash) of the streams this thread appended to, while no other connection has written
+ * to them since: most appends then need no index lookup per stream. Rows of other connections evict their streams.
+ */
+const heads = new Map();
+/** Every row up to here was written by this thread or seen by its scans (-1 until the first append). */
+let scannedThrough = -1;
 const crypto = require('crypto');
 const chainHash = ${chainHash.toString()};
 const withHash = ${withHash.toString()};
-const lastHashOf = ${lastHashOf.toString()};
-const rememberHashes = ${rememberHashes.toString()};
-const stIdsAfter = db.prepare('SELECT position, event_id FROM events WHERE position > ? ORDER BY position').raw();
+const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
 const params = new Array(CHUNK * 6).fill(null);
 class Failure extends Error {}
 
 function append(m, out) {
   let through = m.checkedThrough;
-  for (const row of stIdsAfter.iterate(through)) {
-    out.foreign.push(row[1]);
-    through = row[0];
+  if (scannedThrough < 0) scannedThrough = m.checkedThrough;
+  for (const row of stIdsAfter.iterate(Math.min(m.checkedThrough, scannedThrough))) {
+    heads.delete(row[2]);
+    if (row[0] > m.checkedThrough) {
+      out.foreign.push(row[1]);
+      through = row[0];
+    }
+    scannedThrough = row[0];
   }
   out.through = through;
   const rows = m.rows;
@@ -392,10 +401,17 @@ function append(m, out) {
     const prev = inBatch.get(streamId);
     let revision;
     if (prev === undefined) {
-      const head = stHead.get(streamId);
-      revision = head ? head[0] : -1;
-      startPosition[i] = head ? head[1] : 0;
-      startHash[i] = head ? lastHashOf(hashes, streamId, head[0], (r) => stHash.get(streamId, r)) : '';
+      const known = heads.get(streamId);
+      if (known !== undefined) {
+        revision = known.revision;
+        startPosition[i] = known.position;
+        startHash[i] = known.hash;
+      } else {
+        const head = stHead.get(streamId);
+        revision = head ? head[0] : -1;
+        startPosition[i] = head ? head[1] : 0;
+        startHash[i] = head ? stHash.get(streamId, head[0]) || '' : '';
+      }
       previous[i] = -1;
     } else {
       revision = startRevision[prev] + m.counts[prev];
@@ -436,7 +452,6 @@ function append(m, out) {
     }
     lastRow[i] = count > 0 ? r / 4 - 1 : -1;
     lastHash[i] = hash;
-    if (count > 0) out.hashes.push(streamId, revision, hash);
   }
   for (let q = 0; q < p; q += 6) {
     last = stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5]).lastInsertRowid;
@@ -452,6 +467,7 @@ function append(m, out) {
     const position = lastRow[i] >= 0 ? first + lastRow[i] : previous[i] === -1 ? startPosition[i] : results[2 * previous[i] + 1];
     results[2 * i] = startRevision[i] + m.counts[i];
     results[2 * i + 1] = position;
+    if (m.counts[i] > 0) out.heads.push(m.streamIds[i], { revision: results[2 * i], position, hash: lastHash[i] });
   }
   if (total > 0) out.lastRow = last;
   return results;
@@ -463,14 +479,19 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id, closed: true });
     return;
   }
-  const out = { id: m.id, through: m.checkedThrough, foreign: [], lastRow: -1, hashes: [] };
+  const out = { id: m.id, through: m.checkedThrough, foreign: [], lastRow: -1, heads: [] };
   try {
     db.exec('BEGIN IMMEDIATE');
     try {
       out.results = append(m, out);
       db.exec('COMMIT');
-      rememberHashes(hashes, out.hashes, workerData.hashCacheStreams);
+      for (let k = 0; k < out.heads.length; k += 2) {
+        heads.delete(out.heads[k]); // most recently used last: the oldest go first when there are too many
+        heads.set(out.heads[k], out.heads[k + 1]);
+      }
+      while (heads.size > workerData.hashCacheStreams) heads.delete(heads.keys().next().value);
       if (out.lastRow > out.through) out.through = out.lastRow;
+      if (out.lastRow > scannedThrough) scannedThrough = out.lastRow;
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
@@ -480,7 +501,7 @@ parentPort.on('message', (m) => {
     out.error = err instanceof Failure ? err.reply : { name: err.name, message: err.message, code: err.code };
   }
   delete out.lastRow;
-  delete out.hashes;
+  delete out.heads;
   parentPort.postMessage(out);
 });
 `;
@@ -723,15 +744,7 @@ export class SqliteEventStore implements EventStore {
 
   appendMany(requests: AppendRequest[]): Promise<AppendResult[]> {
     const t = this.appendThread;
-    if (t) {
-      // One append at a time, in call order: each is checked against the index as the previous one left it.
-      const result = t.tail.then(() => this.appendOnThread(t, requests));
-      t.tail = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      return result;
-    }
+    if (t) return this.appendOnThread(t, requests);
     try {
       return Promise.resolve(this.appendManySync(requests));
     } catch (err) {
@@ -740,49 +753,41 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * `appendMany` on the append thread: the arguments are checked, the event ids checked against (and added to)
-   * the in-memory index and data and metadata turned into JSON here; the worker takes the write lock, checks the
-   * expected revisions and the rows other connections committed since, and inserts. On failure the ids are taken
-   * out of the index again.
+   * `appendMany` on the append thread, in two steps. Now: the arguments are checked and data and metadata turned
+   * into JSON, so the caller pays for that while the previous append is still being written. Once the previous
+   * append has settled (`send`): the event ids are checked against (and added to) the in-memory index as it left
+   * it, and the message goes to the worker, which takes the write lock, checks the expected revisions and the rows
+   * other connections committed since, and inserts. On failure the ids are taken out of the index again.
    */
   private appendOnThread(t: AppendThread, requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    let prepared: PreparedAppend;
+    try {
+      this.assertOpen();
+      prepared = prepareAppend(requests);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    // One append at a time, in call order: each is checked against the index as the previous one left it.
+    const result = t.tail.then(() => this.sendAppend(t, requests, prepared));
+    t.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private sendAppend(t: AppendThread, requests: readonly AppendRequest[], prepared: PreparedAppend): Promise<AppendResult[]> {
     let added: string[] | undefined;
     try {
       this.assertOpen();
       if (requests.length === 0) return Promise.resolve([]);
-      const n = requests.length;
-      const streamIds = new Array<string>(n);
-      const expected = new Array<number | null>(n);
-      const counts = new Array<number>(n);
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        const r = requests[i];
-        if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
-        checkExpected(r.expectedRevision);
-        streamIds[i] = r.streamId;
-        expected[i] = r.expectedRevision === 'any' ? null : r.expectedRevision;
-        counts[i] = r.events.length;
-        total += r.events.length;
-      }
       const known = this.catchUpEventIds();
       added = [];
       reserveEventIds(known, requests, added);
-      const rows = new Array<string>(total * 4);
-      let k = 0;
-      for (let i = 0; i < n; i++) {
-        const events = requests[i].events;
-        for (let j = 0; j < events.length; j++) {
-          const e = events[j];
-          rows[k++] = e.id;
-          rows[k++] = e.type;
-          rows[k++] = JSON.stringify(e.data) ?? 'null';
-          rows[k++] = metadataJson(e.metadata);
-        }
-      }
-      const message: AppendMessage = { id: ++t.next, checkedThrough: this.seenThrough, streamIds, expected, counts, rows };
+      const message: AppendMessage = { id: ++t.next, checkedThrough: this.seenThrough, ...prepared };
       const pending = added;
       return new Promise<AppendResult[]>((ok, fail) => {
-        t.calls.set(message.id, { ok, fail, added: pending, streamIds });
+        t.calls.set(message.id, { ok, fail, added: pending, streamIds: prepared.streamIds });
         this.appendWorker(t).postMessage(message);
       });
     } catch (err) {
@@ -1252,6 +1257,40 @@ interface SubscriptionSource {
 }
 
 /** Catch-up then live: reads pages; when caught up, waits for an append in this process or the next poll. */
+/** What the append thread needs of an appendMany besides the index checks: AppendMessage without id and checkpoint. */
+type PreparedAppend = Omit<AppendMessage, 'id' | 'checkedThrough'>;
+
+/** Checks the requests and turns their data and metadata into JSON text (see appendOnThread). */
+function prepareAppend(requests: readonly AppendRequest[]): PreparedAppend {
+  const n = requests.length;
+  const streamIds = new Array<string>(n);
+  const expected = new Array<number | null>(n);
+  const counts = new Array<number>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const r = requests[i];
+    if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
+    checkExpected(r.expectedRevision);
+    streamIds[i] = r.streamId;
+    expected[i] = r.expectedRevision === 'any' ? null : r.expectedRevision;
+    counts[i] = r.events.length;
+    total += r.events.length;
+  }
+  const rows = new Array<string>(total * 4);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const events = requests[i].events;
+    for (let j = 0; j < events.length; j++) {
+      const e = events[j];
+      rows[k++] = e.id;
+      rows[k++] = e.type;
+      rows[k++] = JSON.stringify(e.data) ?? 'null';
+      rows[k++] = metadataJson(e.metadata);
+    }
+  }
+  return { streamIds, expected, counts, rows };
+}
+
 /**
  * Adds the batch's event ids to the index and to `added` (so a repeat within the batch is found too);
  * throws DuplicateEventIdError naming every id already there. The caller removes `added` if it fails.

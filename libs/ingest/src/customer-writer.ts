@@ -58,7 +58,7 @@ export class CustomerWriter {
     private readonly store: EventStore,
     decider: CustomerDecider | PolicyRegistry = customerDecider,
     private readonly now: () => Date = () => new Date(),
-    private readonly maxRetries = 5,
+    private readonly maxRetries = 10,
   ) {
     this.policies = decider instanceof PolicyRegistry ? decider : undefined;
     this.decider = decider instanceof PolicyRegistry ? customerDecider : decider;
@@ -87,7 +87,9 @@ export class CustomerWriter {
         return await (await this.decide(batch)).commit();
       } catch (err) {
         if (!(err instanceof WrongExpectedVersionError) || attempt >= this.maxRetries) throw err;
-        // someone else wrote: the cache was dropped, reload and decide again
+        // Someone else wrote: the cache was dropped, reload and decide again. After a random pause that doubles
+        // per attempt, so that a writer whose appends keep the same customers busy cannot starve this one.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** attempt));
       }
     }
   }

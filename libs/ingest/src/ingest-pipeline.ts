@@ -47,43 +47,45 @@ export class IngestPipeline {
     const closedThrough = await this.periods.closedThrough();
     let position: Position | null = null;
     let done = 0;
-    // While one batch's append is in flight (a network round-trip on EventStoreDB), the next is validated and
-    // decided. The embedded SQLite store appends synchronously, so there it simply runs batch after batch.
-    let inFlight: { commands: CommandEnvelope[]; commit: Promise<HandleResult> } | null = null;
-    let inFlightIds = new Set<string>();
+    // The batch being appended (a worker thread on SQLite, a network round-trip on EventStoreDB) while the next
+    // is validated, decided and turned into JSON; the store queues the newer append behind the older.
+    const inFlight: { commands: CommandEnvelope[]; commit: Promise<HandleResult>; ids: Set<string> }[] = [];
 
     const count = (r: HandleResult) => {
       for (const o of r.outcomes) if (o === 'recorded') result.accepted++;
       else result.duplicates++;
       if (r.position !== null && (position === null || r.position > position)) position = r.position;
     };
-    /** Waits for the batch in flight; false if it met a concurrent writer and had to be redone. */
-    const settle = async (): Promise<boolean> => {
-      if (!inFlight) return true;
-      const f = inFlight;
-      inFlight = null;
+    /** Waits for the oldest batch in flight. If it met a concurrent writer, every batch after it was decided on states that did not hold. */
+    const settleOldest = async (): Promise<void> => {
+      const f = inFlight.shift() as (typeof inFlight)[number];
       try {
         count(await f.commit);
-        return true;
+        return;
       } catch (err) {
+        const later = inFlight.splice(0);
+        const outcomes = await Promise.allSettled(later.map((l) => l.commit)); // nothing may still write when this returns
         if (!(err instanceof WrongExpectedVersionError)) throw err;
         count(await this.writer.handle(f.commands)); // reloads and decides again
-        return false;
+        // A later batch that went through shares no stream with it (its expected revisions held); the others are redone in order.
+        for (let i = 0; i < later.length; i++) {
+          const o = outcomes[i];
+          if (o.status === 'fulfilled') count(o.value);
+          else if (o.reason instanceof WrongExpectedVersionError) count(await this.writer.handle(later[i].commands));
+          else throw o.reason;
+        }
       }
     };
+    const inFlightIds = (): ReadonlySet<string> => (inFlight.length === 1 ? inFlight[0].ids : new Set(inFlight.flatMap((f) => [...f.ids])));
     const step = async (batch: RawInput[]) => {
-      const fresh = await this.screen(batch, options.source, result, inFlightIds);
-      const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough } }));
-      const decided = commands.length ? await this.writer.decide(commands) : null;
-      const previousHeld = await settle();
-      inFlightIds = new Set(fresh.map((e) => e.eventId));
-      if (decided) {
-        if (previousHeld) {
-          const commit = decided.commit();
-          commit.catch(() => undefined); // awaited by settle(); this only keeps the rejection from being reported as unhandled
-          inFlight = { commands, commit };
-        } else count(await this.writer.handle(commands)); // it was decided on states that did not hold
+      const fresh = await this.screen(batch, options.source, result, inFlightIds());
+      if (fresh.length > 0) {
+        const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough } }));
+        const commit = (await this.writer.decide(commands)).commit();
+        commit.catch(() => undefined); // awaited by settleOldest(); this only keeps the rejection from being reported as unhandled
+        inFlight.push({ commands, commit, ids: new Set(fresh.map((e) => e.eventId)) });
       }
+      while (inFlight.length > 1) await settleOldest();
       done += batch.length;
       options.onProgress?.(done);
     };
@@ -115,7 +117,7 @@ export class IngestPipeline {
       }
     }
     if (batch.length) await step(batch);
-    await settle();
+    while (inFlight.length > 0) await settleOldest();
     result.position = position === null ? null : String(position);
     return result;
   }
