@@ -372,7 +372,9 @@ class Failure extends Error {}
 function append(m, out) {
   let through = m.checkedThrough;
   if (scannedThrough < 0) scannedThrough = m.checkedThrough;
-  for (const row of stIdsAfter.iterate(Math.min(m.checkedThrough, scannedThrough))) {
+  // Rows up to scannedThrough are this thread's own or were reported when first scanned (replies arrive in order),
+  // so only later ones are read: other connections' rows, whose streams' heads are no longer known here.
+  for (const row of stIdsAfter.iterate(scannedThrough)) {
     heads.delete(row[2]);
     if (row[0] > m.checkedThrough) {
       out.foreign.push(row[1]);
@@ -753,40 +755,26 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * `appendMany` on the append thread, in two steps. Now: the arguments are checked and data and metadata turned
-   * into JSON, so the caller pays for that while the previous append is still being written. Once the previous
-   * append has settled (`send`): the event ids are checked against (and added to) the in-memory index as it left
-   * it, and the message goes to the worker, which takes the write lock, checks the expected revisions and the rows
-   * other connections committed since, and inserts. On failure the ids are taken out of the index again.
+   * `appendMany` on the append thread: the arguments are checked, data and metadata turned into JSON and the event
+   * ids checked against (and added to) the in-memory index here; the message goes to the worker at once, so it
+   * finds the next append queued when it finishes one (it takes them in call order, each checked against the index
+   * as the earlier ones left it, their ids still reserved). The worker takes the write lock, checks the expected
+   * revisions and the rows other connections committed since, and inserts. On failure the ids are taken out of
+   * the index again.
    */
   private appendOnThread(t: AppendThread, requests: readonly AppendRequest[]): Promise<AppendResult[]> {
-    let prepared: PreparedAppend;
-    try {
-      this.assertOpen();
-      prepared = prepareAppend(requests);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    // One append at a time, in call order: each is checked against the index as the previous one left it.
-    const result = t.tail.then(() => this.sendAppend(t, requests, prepared));
-    t.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-
-  private sendAppend(t: AppendThread, requests: readonly AppendRequest[], prepared: PreparedAppend): Promise<AppendResult[]> {
     let added: string[] | undefined;
+    let result: Promise<AppendResult[]>;
     try {
       this.assertOpen();
+      const prepared = prepareAppend(requests);
       if (requests.length === 0) return Promise.resolve([]);
       const known = this.catchUpEventIds();
       added = [];
       reserveEventIds(known, requests, added);
       const message: AppendMessage = { id: ++t.next, checkedThrough: this.seenThrough, ...prepared };
       const pending = added;
-      return new Promise<AppendResult[]>((ok, fail) => {
+      result = new Promise<AppendResult[]>((ok, fail) => {
         t.calls.set(message.id, { ok, fail, added: pending, streamIds: prepared.streamIds });
         this.appendWorker(t).postMessage(message);
       });
@@ -794,6 +782,8 @@ export class SqliteEventStore implements EventStore {
       if (added && this.eventIds) for (const id of added) this.eventIds.delete(id);
       return Promise.reject(err as Error);
     }
+    t.tail = Promise.allSettled([t.tail, result]).then(() => undefined);
+    return result;
   }
 
   private appendWorker(t: AppendThread): Worker {
