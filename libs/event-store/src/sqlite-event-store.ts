@@ -287,14 +287,13 @@ export function metadataJson(m: EventMetadata): string {
 
 type HashCache = Map<string, { revision: number; hash: string }>;
 
-/** Streams whose last hash is kept (about 200 bytes each); older ones are read back from their last row. */
+/** Streams whose last hash (on the append thread: head) is kept, about 200 bytes each; older ones are read back from the table. */
 const HASH_CACHE_STREAMS = 100_000;
 
 /**
  * The hash of a stream's last event (at `revision`): from the cache of committed appends when it is that
- * revision, else read from the row. Like rememberHash, written without outside names: the append thread runs
- * it from its source text. The cache saves reading a table row per stream and append (the revision comes
- * from the index alone).
+ * revision, else read from the row. The cache saves reading a table row per stream and append (the revision
+ * comes from the index alone).
  */
 function lastHashOf(cache: HashCache, streamId: string, revision: number, read: (revision: number) => string | null | undefined): string {
   const c = cache.get(streamId);
@@ -302,14 +301,19 @@ function lastHashOf(cache: HashCache, streamId: string, revision: number, read: 
   return read(revision) || '';
 }
 
-/** Records committed appends' last hashes (streamId, revision, hash triples), dropping the oldest streams beyond `max`. */
-function rememberHashes(cache: HashCache, triples: (string | number)[], max: number): void {
-  for (let i = 0; i < triples.length; i += 3) {
-    const streamId = triples[i] as string;
-    cache.delete(streamId);
-    cache.set(streamId, { revision: triples[i + 1] as number, hash: triples[i + 2] as string });
-  }
+/**
+ * Sets `key` as the most recently used entry of `cache`, dropping the oldest entries beyond `max`. Written
+ * without outside names: the append thread runs it from its source text too.
+ */
+function rememberRecent<V>(cache: Map<string, V>, key: string, value: V, max: number): void {
+  cache.delete(key);
+  cache.set(key, value);
   while (cache.size > max) cache.delete(cache.keys().next().value as string);
+}
+
+/** Records committed appends' last hashes (streamId, revision, hash triples). */
+function rememberHashes(cache: HashCache, triples: (string | number)[], max: number): void {
+  for (let i = 0; i < triples.length; i += 3) rememberRecent(cache, triples[i] as string, { revision: triples[i + 1] as number, hash: triples[i + 2] as string }, max);
 }
 
 /** What the main thread sends the append thread: one appendMany, its data and metadata already JSON text. */
@@ -365,6 +369,7 @@ let scannedThrough = -1;
 const crypto = require('crypto');
 const chainHash = ${chainHash.toString()};
 const withHash = ${withHash.toString()};
+const rememberRecent = ${rememberRecent.toString()};
 const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
 const params = new Array(CHUNK * 6).fill(null);
 class Failure extends Error {}
@@ -487,11 +492,7 @@ parentPort.on('message', (m) => {
     try {
       out.results = append(m, out);
       db.exec('COMMIT');
-      for (let k = 0; k < out.heads.length; k += 2) {
-        heads.delete(out.heads[k]); // most recently used last: the oldest go first when there are too many
-        heads.set(out.heads[k], out.heads[k + 1]);
-      }
-      while (heads.size > workerData.hashCacheStreams) heads.delete(heads.keys().next().value);
+      for (let k = 0; k < out.heads.length; k += 2) rememberRecent(heads, out.heads[k], out.heads[k + 1], workerData.hashCacheStreams);
       if (out.lastRow > out.through) out.through = out.lastRow;
       if (out.lastRow > scannedThrough) scannedThrough = out.lastRow;
     } catch (err) {

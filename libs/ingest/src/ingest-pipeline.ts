@@ -76,9 +76,9 @@ export class IngestPipeline {
         }
       }
     };
-    const inFlightIds = (): ReadonlySet<string> => (inFlight.length === 1 ? inFlight[0].ids : new Set(inFlight.flatMap((f) => [...f.ids])));
     const step = async (batch: RawInput[]) => {
-      const fresh = await this.screen(batch, options.source, result, inFlightIds());
+      // Every step leaves at most one batch in flight (below): its ids are the ones not yet recorded.
+      const fresh = await this.screen(batch, options.source, result, inFlight[0]?.ids ?? new Set<string>());
       if (fresh.length > 0) {
         const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough } }));
         const commit = (await this.writer.decide(commands)).commit();
