@@ -69,6 +69,11 @@ const SENTINEL = Symbol('no event ready');
 /** Events between two progress reports of a catch-up. */
 const PROGRESS_EVERY = 100_000;
 
+/** Waits for every promise, then throws the first failure: nothing is still running when the caller goes on. */
+async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+  for (const r of await Promise.allSettled(promises)) if (r.status === 'rejected') throw r.reason;
+}
+
 /**
  * Runs a set of views over the customer streams: folds each customer once (the Customer 360 builder, the
  * same `evolve` the write side uses) and hands every view the events and the changed documents. Each
@@ -340,6 +345,7 @@ export class Projector {
       t.before = null;
     }
     const stamp = batchEnd.toString();
+    const commits: Promise<void>[] = [];
     for (const v of this.views) {
       const writes: DocWrite[] = v.writes;
       v.writes = [];
@@ -350,8 +356,11 @@ export class Projector {
           writes.push({ put: { ...c.doc } });
         }
       const batch: CollectionWrites[] = writes.length === 0 ? [] : [{ collection: v.collection, writes }];
-      await this.readModel.commit(v.collection, batch, batchEnd);
+      commits.push(this.readModel.commit(v.collection, batch, batchEnd));
     }
+    // Every view has its own documents and checkpoint: the commits go out together (a server works on one
+    // view's while the next one's arrive). All of them must succeed before the position moves on.
+    await settleAll(commits);
     this.pos = batchEnd;
     this.options.onBatch?.(batchEnd, touched.length);
     const effects = this.effects;

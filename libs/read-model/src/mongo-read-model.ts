@@ -39,6 +39,8 @@ const CHECKPOINTS = '_checkpoints';
 const LEASES = '_leases';
 /** Operations per bulkWrite command (see commit). */
 const BULK_CHUNK = 64;
+/** Documents per deleteMany + insertMany pair in `delete-insert` mode (see commit). */
+const DELETE_INSERT_CHUNK = 20_000;
 
 interface CheckpointDoc {
   _id: string;
@@ -68,7 +70,7 @@ function isDuplicateKey(e: unknown): boolean {
 export class MongoReadModelStore implements ReadModelStore {
   /**
    * How `commit` writes documents. `replace` (default): one replaceOne/deleteOne per document, each atomic.
-   * `delete-insert`: per chunk of 1,000 documents one deleteMany by `_id` and one insertMany — for FerretDB
+   * `delete-insert`: per chunk of 20,000 documents one deleteMany by `_id` and one insertMany — for FerretDB
    * v1 (SQLite), whose replaceOne scans the whole collection for each document (~50-200 documents/s on a
    * few thousand); a reader may then miss a document for the moment between the two commands.
    */
@@ -122,8 +124,11 @@ export class MongoReadModelStore implements ReadModelStore {
     for (const [collection, ops] of byCollection) {
       const all = [...ops.values()];
       if (this.bulkMode === 'delete-insert') {
-        for (let i = 0; i < all.length; i += 1000) {
-          const part = all.slice(i, i + 1000);
+        // One deleteMany per DELETE_INSERT_CHUNK documents: FerretDB v1 answers any _id filter by scanning the
+        // whole collection (its _id index is on another expression than the one it queries), so a commit costs
+        // one scan per command, whatever the number of ids in it.
+        for (let i = 0; i < all.length; i += DELETE_INSERT_CHUNK) {
+          const part = all.slice(i, i + DELETE_INSERT_CHUNK);
           const ids = part.map((op) => ('replaceOne' in op ? (op.replaceOne.replacement as Doc)._id : (op as { deleteOne: { filter: { _id: string } } }).deleteOne.filter._id));
           const docs = part.flatMap((op) => ('replaceOne' in op ? [op.replaceOne.replacement as Doc] : []));
           await this.docs(collection).deleteMany({ _id: { $in: ids } });
