@@ -1,6 +1,6 @@
 import { mkdirSync } from 'fs';
 import { dirname, resolve } from 'path';
-import { Worker } from 'worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'worker_threads';
 import Database from 'better-sqlite3';
 import type { EventMetadata } from '@crm/contracts';
 import {
@@ -352,6 +352,8 @@ const APPEND_WORKER_SOURCE = `
 const { parentPort, workerData } = require('worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
+/** Replies go through their own port, which the main thread can also read synchronously (see drainReplies). */
+const replies = workerData.replies;
 for (const p of workerData.pragmas) db.pragma(p);
 const CHUNK = workerData.chunk;
 const INSERT = 'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ';
@@ -483,7 +485,7 @@ function append(m, out) {
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close();
-    parentPort.postMessage({ id: m.id, closed: true });
+    replies.postMessage({ id: m.id, closed: true });
     return;
   }
   const out = { id: m.id, through: m.checkedThrough, foreign: [], lastRow: -1, heads: [] };
@@ -505,7 +507,7 @@ parentPort.on('message', (m) => {
   }
   delete out.lastRow;
   delete out.heads;
-  parentPort.postMessage(out);
+  replies.postMessage(out);
 });
 `;
 
@@ -521,6 +523,8 @@ function errorFromReply(e: NonNullable<AppendReply['error']>): Error {
 interface AppendThread {
   pragmas: string[];
   worker: Worker | undefined;
+  /** The main thread's end of the worker's reply channel. */
+  replies: MessagePort | undefined;
   calls: Map<number, { ok: (results: AppendResult[]) => void; fail: (err: Error) => void; added: string[]; streamIds: string[] }>;
   next: number;
   /** Settles when every append asked for so far has. */
@@ -662,7 +666,7 @@ export class SqliteEventStore implements EventStore {
     if (!db.memory) db.pragma('journal_mode = WAL');
     for (let i = 1; i < pragmas.length; i++) db.pragma(pragmas[i]);
     db.exec(SCHEMA);
-    this.appendThread = options.appendThread === true && !db.memory ? { pragmas, worker: undefined, calls: new Map(), next: 0, tail: Promise.resolve() } : undefined;
+    this.appendThread = options.appendThread === true && !db.memory ? { pragmas, worker: undefined, replies: undefined, calls: new Map(), next: 0, tail: Promise.resolve() } : undefined;
 
     this.stInsert = db.prepare(
       'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
@@ -789,11 +793,14 @@ export class SqliteEventStore implements EventStore {
 
   private appendWorker(t: AppendThread): Worker {
     if (t.worker) return t.worker;
+    const channel = new MessageChannel();
     const worker = new Worker(APPEND_WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file: resolve(this.db.name), pragmas: t.pragmas, chunk: INSERT_CHUNK, hashCacheStreams: HASH_CACHE_STREAMS },
+      workerData: { driver: require.resolve('better-sqlite3'), file: resolve(this.db.name), pragmas: t.pragmas, chunk: INSERT_CHUNK, hashCacheStreams: HASH_CACHE_STREAMS, replies: channel.port2 },
+      transferList: [channel.port2],
     });
-    worker.on('message', (m: AppendReply & { closed?: boolean }) => this.onAppendReply(t, m));
+    channel.port1.on('message', (m: AppendReply & { closed?: boolean }) => this.onAppendReply(t, m));
+    t.replies = channel.port1;
     worker.on('error', (err) => {
       const calls = [...t.calls.values()];
       t.calls.clear();
@@ -804,6 +811,11 @@ export class SqliteEventStore implements EventStore {
     });
     t.worker = worker;
     return worker;
+  }
+
+  /** Handles every reply the append thread has posted so far, now rather than on a later turn of the event loop. */
+  private drainReplies(t: AppendThread, port: MessagePort): void {
+    for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) this.onAppendReply(t, r.message as AppendReply & { closed?: boolean });
   }
 
   private onAppendReply(t: AppendThread, m: AppendReply & { closed?: boolean }): void {
@@ -883,8 +895,14 @@ export class SqliteEventStore implements EventStore {
     if (pending && this.eventIds) for (let i = 0; i < pending.length; i++) this.eventIds.delete(pending[i]);
   }
 
-  /** Loads the event ids of the rows after `seenThrough` (all of them the first time) into `eventIds`. */
+  /**
+   * Loads the event ids of the rows after `seenThrough` (all of them the first time) into `eventIds`. Replies
+   * the append thread has already sent are taken first: they move `seenThrough` past its own rows, which would
+   * otherwise be read back here (measured: 1.1M of 1.34M rows of a 1M-event import, ~5% of the main thread).
+   */
   private catchUpEventIds(): Set<string> {
+    const t = this.appendThread;
+    if (t?.replies !== undefined) this.drainReplies(t, t.replies);
     const ids = (this.eventIds ??= new Set<string>());
     let through = this.seenThrough;
     for (const row of this.stIdsAfter.iterate(through)) {
@@ -1220,7 +1238,9 @@ export class SqliteEventStore implements EventStore {
         worker.postMessage({ id, close: true });
       });
       await worker.terminate();
+      t.replies?.close();
       t.worker = undefined;
+      t.replies = undefined;
     }
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     if (--this.notifier.users === 0 && this.notifierKey !== undefined) notifiers.delete(this.notifierKey);
