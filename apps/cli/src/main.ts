@@ -35,7 +35,7 @@ program
   .command('import <file>')
   .description('import upstream events from an NDJSON file (one JSON object per line)')
   .option('--json', 'print the result as JSON on stdout')
-  .option('--batch-size <n>', 'lines per append batch', (v) => parseInt(v, 10), 5_000)
+  .option('--batch-size <n>', 'lines per append batch', (v) => parseInt(v, 10), 2_000)
   .action(async (file: string, opts: { json?: boolean; batchSize: number }) => {
     const size = statSync(file).size;
     const bar = progress(size, 'bytes');

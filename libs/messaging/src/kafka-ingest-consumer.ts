@@ -58,7 +58,7 @@ export interface IngestCounters {
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
 /** Header names of a dead-lettered message. */
-/** Lines per append batch inside one fetched Kafka batch (the `crm import` default). */
+/** Lines per append batch inside one fetched Kafka batch (larger than `crm import`'s 2,000: measured with the Kafka bench). */
 const INGEST_BATCH = 5_000;
 
 export const DLQ_HEADERS = {
