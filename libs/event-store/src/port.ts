@@ -34,6 +34,11 @@ export interface ReplayedEvent {
   type: string;
   data: unknown;
   metadata: Pick<EventMetadata, 'occurredAt'>;
+  /**
+   * When the adapter has it: the stream's number within this one replay (0, 1, … in order of first appearance),
+   * so that a consumer can keep per-stream state in an array rather than look the id up per event.
+   */
+  streamIndex?: number;
 }
 
 export interface AppendRequest {

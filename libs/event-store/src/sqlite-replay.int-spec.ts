@@ -8,6 +8,16 @@ import { asciiJson, occurredAtOf, SqliteEventStore } from './sqlite-event-store'
 /** What readAllPages must give of a readAll event. */
 const replayed = (e: StoredEvent): ReplayedEvent => ({ streamId: e.streamId, revision: e.revision, position: e.position, type: e.type, data: e.data, metadata: { occurredAt: e.metadata.occurredAt } });
 
+/** Checks a replay's stream numbers where given (one per stream: 0, 1, … in order of first appearance) and leaves them out. */
+function withoutStreamIndex(events: ReplayedEvent[]): ReplayedEvent[] {
+  const first = new Map<string, number>();
+  return events.map(({ streamIndex, ...e }) => {
+    if (!first.has(e.streamId)) first.set(e.streamId, first.size);
+    if (streamIndex !== undefined) expect(streamIndex).toBe(first.get(e.streamId));
+    return e;
+  });
+}
+
 async function pages(store: SqliteEventStore, options: ReadAllOptions): Promise<ReplayedEvent[][]> {
   const out: ReplayedEvent[][] = [];
   for await (const page of store.readAllPages(options)) out.push([...page]);
@@ -95,8 +105,10 @@ describe('SqliteEventStore.readAllPages', () => {
       for (const options of [{}, { streamPrefix: 'customer-' }, { streamPrefix: 'customer-客' }, { fromPosition: 1234n, streamPrefix: 'customer-' }, { fromPosition: 10n ** 9n }]) {
         const expected = await readAll(store, options);
         const got = await pages(store, options);
-        expect(got.flat()).toEqual(expected);
+        expect(withoutStreamIndex(got.flat())).toEqual(expected);
         expect(got.every((p) => p.length <= 300)).toBe(true);
+        // The replay thread numbers the streams (the projector keeps its customers in an array by them).
+        if (replayThreadMinEvents === 0) expect(got.flat().every((e) => e.streamIndex !== undefined)).toBe(true);
       }
       expect((await readAll(store, {})).length).toBe(rounds * 100);
     } finally {

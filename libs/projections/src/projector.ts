@@ -174,11 +174,13 @@ export class Projector {
     await this.init();
     let done = 0;
     let pending = 0;
+    /** Customers by the replay's stream numbers (when the store gives them): an array index instead of a map lookup per event. */
+    const byIndex: Customer[] = [];
     // One pass over the store; documents are made once per customer per batch, and the events themselves are
     // not kept, so batches can be large.
     for await (const page of replayPages(this.store, { fromPosition: this.pos, streamPrefix: CUSTOMER_STREAM_PREFIX }))
       for (let i = 0; i < page.length; i++) {
-        const loading = this.fold(page[i]);
+        const loading = this.fold(page[i], byIndex);
         if (loading !== undefined) await loading;
         if (++pending >= this.catchUpBatch) {
           await this.flush();
@@ -294,12 +296,22 @@ export class Projector {
     await this.flush();
   }
 
-  /** Folds one event into its customer and the event handlers; returns a promise only when a customer must be loaded first. */
-  private fold(e: ReplayedEvent): Promise<void> | undefined {
+  /**
+   * Folds one event into its customer and the event handlers; returns a promise only when a customer must be
+   * loaded first. `byIndex`: customers by `streamIndex`, for events that have one.
+   */
+  private fold(e: ReplayedEvent, byIndex?: Customer[]): Promise<void> | undefined {
     if (e.position <= this.batchEnd) return undefined;
+    const n = byIndex === undefined ? undefined : e.streamIndex;
+    const known = n === undefined ? undefined : (byIndex as Customer[])[n];
+    if (known !== undefined) return this.foldInto(this.touch(known), e);
     const c = this.customers.get(e.streamId);
-    if (c !== undefined) return this.foldInto(this.touch(c), e);
-    if (this.from === 0n) return this.foldInto(this.touch(this.newCustomer(e.streamId)), e);
+    if (c !== undefined) return this.foldInto(this.touch(n === undefined ? c : ((byIndex as Customer[])[n] = c)), e);
+    if (this.from === 0n) {
+      const created = this.newCustomer(e.streamId);
+      if (n !== undefined) (byIndex as Customer[])[n] = created;
+      return this.foldInto(this.touch(created), e);
+    }
     return this.loadCustomer(e.streamId).then((loaded) => this.foldInto(this.touch(loaded), e));
   }
 
