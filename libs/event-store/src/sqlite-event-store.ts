@@ -92,6 +92,10 @@ const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata';
 /** Rows after a position, in position order: all streams, or those whose id starts with a prefix. */
 const READ_ALL = `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`;
 const READ_ALL_PREFIX = `SELECT ${COLUMNS} FROM events WHERE position > ? AND substr(stream_id, 1, ?) = ? ORDER BY position LIMIT ?`;
+/** READ_ALL without the event id, which a replay does not give (measured: ~10% of the reading). */
+const REPLAY_COLUMNS = 'position, stream_id, revision, type, data, metadata';
+const READ_REPLAY = READ_ALL.replace(COLUMNS, REPLAY_COLUMNS);
+const READ_REPLAY_PREFIX = READ_ALL_PREFIX.replace(COLUMNS, REPLAY_COLUMNS);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -195,7 +199,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
 for (const p of workerData.pragmas) db.pragma(p);
 const { prefix, pageSize } = workerData;
-const stPage = db.prepare(prefix ? ${JSON.stringify(READ_ALL_PREFIX)} : ${JSON.stringify(READ_ALL)}).raw();
+const stPage = db.prepare(prefix ? ${JSON.stringify(READ_REPLAY_PREFIX)} : ${JSON.stringify(READ_REPLAY)}).raw();
 const occurredAtOf = ${occurredAtOf.toString()};
 const asciiJson = ${asciiJson.toString()};
 let from = workerData.from;
@@ -206,11 +210,21 @@ let next = 0;
 let last = false;
 const streams = new Map();
 const types = new Map();
+/** The last stream id and its ref: an event's derived events follow it in its stream (no map lookup for them). */
+let lastStream = '';
+let lastStreamRef = 0;
 function ref(seen, s) {
   const n = seen.get(s);
   if (n !== undefined) return n;
   seen.set(s, seen.size);
   return JSON.stringify(s);
+}
+function streamRef(s) {
+  if (s === lastStream) return lastStreamRef;
+  const r = ref(streams, s);
+  lastStream = s;
+  lastStreamRef = streams.get(s);
+  return r;
 }
 function pump() {
   while (credit > 0 && !done) {
@@ -223,7 +237,7 @@ function pump() {
     let text = '';
     while (next < rows.length && text.length < ${REPLAY_MESSAGE_CHARS}) {
       const r = rows[next++];
-      text += (text === '' ? '' : ',') + asciiJson(r[0] + ',' + ref(streams, r[2]) + ',' + r[3] + ',' + ref(types, r[4]) + ',' + r[5] + ',' + JSON.stringify(occurredAtOf(r[6])));
+      text += (text === '' ? '' : ',') + asciiJson(r[0] + ',' + streamRef(r[1]) + ',' + r[2] + ',' + ref(types, r[3]) + ',' + r[4] + ',' + JSON.stringify(occurredAtOf(r[5])));
     }
     done = last && next === rows.length;
     credit--;
