@@ -5,7 +5,7 @@
  * separate processes, as deployed. Measured: from starting both until every event is in the store and the
  * views' checkpoints reach the store's head. `npm run bench:servers` (builds, starts and stops the servers).
  *
- * Env: BENCH_KAFKA_EVENTS (100000), BENCH_KAFKA_CUSTOMERS (1000), KAFKA_BROKERS, MONGO_URL, KAFKA_MAX_BYTES
+ * Env: BENCH_KAFKA_EVENTS (300000: long enough that the start of the two processes and the last catch-up do not dominate), BENCH_KAFKA_CUSTOMERS (1000), KAFKA_BROKERS, MONGO_URL, KAFKA_MAX_BYTES
  * (ingest fetch size, 50 MiB), KAFKA_MAX_BYTES_PER_PARTITION (16 MiB), KAFKA_PARTITIONS_CONCURRENTLY (3), MONGO_BULK_MODE of the projector (delete-insert:
  * FerretDB v1; replace for MongoDB). Writes bench-kafka-mongo.json.
  */
@@ -59,7 +59,7 @@ async function until(what: string, timeoutMs: number, probe: () => Promise<boole
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-export async function runKafkaMongoBench(events = Number(process.env.BENCH_KAFKA_EVENTS ?? 100_000), customers = Number(process.env.BENCH_KAFKA_CUSTOMERS ?? 1000)): Promise<KafkaMongoBenchReport> {
+export async function runKafkaMongoBench(events = Number(process.env.BENCH_KAFKA_EVENTS ?? 300_000), customers = Number(process.env.BENCH_KAFKA_CUSTOMERS ?? 1000)): Promise<KafkaMongoBenchReport> {
   const brokers = parseBrokers(process.env.KAFKA_BROKERS ?? '127.0.0.1:19092');
   const mongoUrl = process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27017';
   const run = randomUUID().slice(0, 8);
