@@ -19,3 +19,6 @@ describeEventStoreContract('SqliteEventStore', tempStore(), { atomicBatches: tru
 describeEventStoreContract('SqliteEventStore (pageSize 2)', tempStore({ pageSize: 2, pollIntervalMs: 20 }), {
   atomicBatches: true,
 });
+
+// As the embedded write side opens it: appends on the store's worker thread.
+describeEventStoreContract('SqliteEventStore (append thread)', tempStore({ appendThread: true }), { atomicBatches: true });

@@ -817,6 +817,13 @@ export class SqliteEventStore implements EventStore {
     channel.port1.on('message', (m: AppendReply & { closed?: boolean }) => this.onAppendReply(t, m));
     t.replies = channel.port1;
     worker.on('error', (err) => {
+      // The thread is gone: every append it held fails, and the next one starts a new thread (a message posted to
+      // the dead one would never be answered; its reply port would keep the process alive).
+      if (t.worker === worker) {
+        t.worker = undefined;
+        t.replies?.close();
+        t.replies = undefined;
+      }
       const calls = [...t.calls.values()];
       t.calls.clear();
       for (const c of calls) {
