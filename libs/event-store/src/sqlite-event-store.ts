@@ -190,8 +190,9 @@ const REPLAY_AHEAD = 16;
 
 /**
  * The replay thread: reads the rows after `from` with its own connection, a page per query as readAll does,
- * and posts them as JSON texts of ReplayRows (the data column is JSON text already), so the reading thread
- * parses one string per message and never sees the metadata. Each message back is a count of messages taken.
+ * and posts them as JSON text, one flat array of rows per message (REPLAY_ROW_FIELDS; the data column is JSON text
+ * already), so the reading thread parses one string per message and never sees the metadata. Each message back is
+ * a count of messages taken.
  */
 const REPLAY_WORKER_SOURCE = `
 const { parentPort, workerData } = require('worker_threads');
@@ -1297,7 +1298,6 @@ interface SubscriptionSource {
   onClose(sub: SqliteSubscription): void;
 }
 
-/** Catch-up then live: reads pages; when caught up, waits for an append in this process or the next poll. */
 /** What the append thread needs of an appendMany besides the index checks: AppendMessage without id and checkpoint. */
 type PreparedAppend = Omit<AppendMessage, 'id' | 'checkedThrough'>;
 
@@ -1352,6 +1352,7 @@ function reserveEventIds(known: Set<string>, requests: readonly { events: readon
   if (duplicates) throw new DuplicateEventIdError([...duplicates]);
 }
 
+/** Catch-up then live: reads pages; when caught up, waits for an append in this process or the next poll. */
 class SqliteSubscription implements Subscription {
   private closed = false;
   private wake: (() => void) | undefined;

@@ -303,16 +303,16 @@ export class Projector {
   private fold(e: ReplayedEvent, byIndex?: Customer[]): Promise<void> | undefined {
     if (e.position <= this.batchEnd) return undefined;
     const n = byIndex === undefined ? undefined : e.streamIndex;
-    const known = n === undefined ? undefined : (byIndex as Customer[])[n];
-    if (known !== undefined) return this.foldInto(this.touch(known), e);
-    const c = this.customers.get(e.streamId);
-    if (c !== undefined) return this.foldInto(this.touch(n === undefined ? c : ((byIndex as Customer[])[n] = c)), e);
-    if (this.from === 0n) {
-      const created = this.newCustomer(e.streamId);
-      if (n !== undefined) (byIndex as Customer[])[n] = created;
-      return this.foldInto(this.touch(created), e);
+    let c = n === undefined ? undefined : (byIndex as Customer[])[n];
+    if (c === undefined) {
+      c = this.customers.get(e.streamId);
+      if (c === undefined) {
+        if (this.from !== 0n) return this.loadCustomer(e.streamId).then((loaded) => this.foldInto(this.touch(loaded), e));
+        c = this.newCustomer(e.streamId);
+      }
+      if (n !== undefined) (byIndex as Customer[])[n] = c;
     }
-    return this.loadCustomer(e.streamId).then((loaded) => this.foldInto(this.touch(loaded), e));
+    return this.foldInto(this.touch(c), e);
   }
 
   private touch(c: Customer): Customer {
