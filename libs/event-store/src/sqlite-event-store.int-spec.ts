@@ -22,8 +22,8 @@ function ev(n: number): NewEvent {
 }
 const evs = (count: number): NewEvent[] => Array.from({ length: count }, (_, i) => ev(i));
 
-async function collect(events: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
+async function collect<T = StoredEvent>(events: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
   for await (const e of events) out.push(e);
   return out;
 }
@@ -385,12 +385,15 @@ describe('SqliteEventStore', () => {
       expect(await store.headPosition()).toBe(2n);
     }, 15_000);
 
-    it('opens a file created with the old UNIQUE(event_id) schema', async () => {
+    it.each([
+      ['UNIQUE(event_id) and UNIQUE(stream_id, revision)', 'event_id TEXT NOT NULL UNIQUE'],
+      ['UNIQUE(stream_id, revision)', 'event_id TEXT NOT NULL'],
+    ])('converts a file of the earlier layout with %s, keeping its events, streams and positions', async (_, eventIdColumn) => {
       mkdirSync(join(dir, 'a', 'b'), { recursive: true });
       const db = new Database(file);
       db.exec(`CREATE TABLE events (
         position  INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_id  TEXT NOT NULL UNIQUE,
+        ${eventIdColumn},
         stream_id TEXT NOT NULL,
         revision  INTEGER NOT NULL,
         type      TEXT NOT NULL,
@@ -398,13 +401,56 @@ describe('SqliteEventStore', () => {
         metadata  TEXT NOT NULL,
         UNIQUE (stream_id, revision)
       )`);
+      const insert = db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+      const old = [...evs(5)];
+      // s: 0, 1, 2 and t: 0, 1, interleaved; then a sixth row deleted from the end (its position must not come back).
+      [['s', 0], ['t', 0], ['s', 1], ['s', 2], ['t', 1]].forEach(([stream, revision], i) =>
+        insert.run(old[i].id, stream, revision, old[i].type, JSON.stringify(old[i].data), JSON.stringify(old[i].metadata)),
+      );
+      insert.run(randomUUID(), 'u', 0, 'Gone', '{}', '{}');
+      db.exec('DELETE FROM events WHERE position = 6');
       db.close();
+
       const store = openStore();
-      const [a, b] = evs(2);
-      await store.append('s', [a], NO_STREAM);
-      await expect(store.append('t', [a, b], NO_STREAM)).rejects.toBeInstanceOf(DuplicateEventIdError);
-      await store.append('t', [b], NO_STREAM);
-      expect(await store.headPosition()).toBe(2n);
+      expect((await collect(store.readStream('s'))).map((e) => [e.revision, e.position, e.id])).toEqual([
+        [0, 1n, old[0].id],
+        [1, 3n, old[2].id],
+        [2, 4n, old[3].id],
+      ]);
+      expect((await collect(store.readStream('t', { fromRevision: 1 }))).map((e) => e.id)).toEqual([old[4].id]);
+      expect(await store.streamRevision('s')).toBe(2);
+      expect(await collect(store.listStreams(''))).toEqual(['s', 't']);
+      // Ids stay unique without the old index; appends go on from the stream heads and after the highest position.
+      await expect(store.append('t', [old[0]], 1)).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await expect(store.append('t', evs(1), 0)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      const r = await store.append('t', evs(1), 1);
+      expect(r).toEqual({ streamId: 't', nextExpectedRevision: 2, position: 7n });
+      expect((await collect(store.readStream('t'))).map((e) => e.revision)).toEqual([0, 1, 2]);
+      await store.close();
+
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma('user_version', { simple: true })).toBe(2);
+        expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual([]);
+      } finally {
+        check.close();
+      }
+    });
+
+    it('refuses, in SQLite itself, a row that skips or repeats a revision of its stream', async () => {
+      const store = openStore();
+      await store.append('s', evs(2), NO_STREAM);
+      const db = new Database(file);
+      try {
+        const insert = db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, 's', ?, 'Tested', '{}', '{}')");
+        expect(() => insert.run(randomUUID(), 3)).toThrow('event revision does not continue its stream');
+        expect(() => insert.run(randomUUID(), 1)).toThrow('event revision does not continue its stream');
+        insert.run(randomUUID(), 2); // continues it: allowed, and the stream's head moves
+      } finally {
+        db.close();
+      }
+      expect(await store.streamRevision('s')).toBe(2);
+      expect((await collect(store.readStream('s'))).map((e) => e.revision)).toEqual([0, 1, 2]);
     });
   });
 

@@ -1,0 +1,184 @@
+/**
+ * Value of each hex digit by char code; 16 for every other char. Only 'a'-'f': 'A' must stay a different id.
+ * Covers all 65,536 char codes (64 KiB) so the hot loop needs no range check.
+ */
+const HEX = new Uint8Array(0x10000).fill(16);
+for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Where the 32 hex digits of UUID text are (around the dashes at 8, 13, 18 and 23). */
+const DIGITS = Uint8Array.from({ length: 36 }, (_, i) => i).filter((i) => i !== 8 && i !== 13 && i !== 18 && i !== 23);
+
+/** The 128 bits of the id parsed last, as four words (a typed array, so no number is boxed per call). */
+const KEY = new Int32Array(4);
+
+/**
+ * Parses canonical lowercase UUID text (8-4-4-4-12 hex digits) into KEY. Anything else returns false and
+ * is kept as a string: only text that maps one to one onto 128 bits may take the fast path.
+ */
+function parseUuid(id: string): boolean {
+  if (id.length !== 36) return false;
+  if (id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false; // '-'
+  let any = 0; // OR of all digit values: 16 or more if one char was not a digit
+  let w = 0;
+  for (let k = 0; k < 32; k++) {
+    const d = HEX[id.charCodeAt(DIGITS[k])];
+    any |= d;
+    w = (w << 4) | d; // after 8 digits the earlier ones have been shifted out
+    if ((k & 7) === 7) KEY[k >> 3] = w;
+  }
+  return any < 16;
+}
+
+/** A local binding: a lookup of the global `Math` per call is slow inside vm contexts such as jest's. */
+const imul = Math.imul;
+
+/** One MurmurHash3 (x86, 32-bit) round. v4 ids are random already; v5 and test ids (…-000000000001) are not. */
+function mix(h: number, k: number): number {
+  k = imul(k, 0xcc9e2d51);
+  k = imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** MurmurHash3 of the four words; its finalizer spreads ids that differ in a few low bits (sequential ids). */
+function hash(k0: number, k1: number, k2: number, k3: number): number {
+  let h = mix(mix(mix(mix(0, k0), k1), k2), k3);
+  h = imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+// Slot states. The key words cannot mark a free slot themselves: the all-zero UUID is a legal id.
+const EMPTY = 0;
+const FULL = 1;
+const DELETED = 2; // tombstone: lookups must probe past it, inserts may reuse it
+
+const INITIAL_SLOTS = 1024; // a power of two, so `hash & mask` picks the slot
+/** Rehash once full plus deleted slots pass this share of the table: linear probing slows down sharply above it. */
+const MAX_LOAD = 0.75;
+
+/**
+ * A `Set<string>` of event ids (add/has/delete/size, same results) that keeps canonical lowercase UUIDs as
+ * 128-bit keys in an open-addressing hash table inside one Int32Array (linear probing, doubling at 75% load,
+ * tombstones for the rare delete). No string or object is kept per such id, so a million of them cost no
+ * string hashing and add nothing for the GC to mark (16 bytes per slot plus 1 state byte, off the JS heap).
+ * Every other string (uppercase, other formats) goes into an ordinary Set; the two never overlap, since a
+ * string either parses as lowercase UUID text or does not.
+ */
+export class EventIdSet {
+  /** Slot i's key is keys[4i..4i+3]; it means something only while states[i] is FULL. */
+  private keys = new Int32Array(4 * INITIAL_SLOTS);
+  private states = new Uint8Array(INITIAL_SLOTS);
+  private mask = INITIAL_SLOTS - 1;
+  private limit = Math.floor(INITIAL_SLOTS * MAX_LOAD);
+  /** FULL slots. */
+  private live = 0;
+  /** FULL and DELETED slots: what a probe may have to walk past, so what the load limit counts. */
+  private used = 0;
+  /** Ids that are not lowercase UUID text. */
+  private readonly fallback = new Set<string>();
+
+  get size(): number {
+    return this.live + this.fallback.size;
+  }
+
+  has(id: string): boolean {
+    return parseUuid(id) ? this.find() >= 0 : this.fallback.has(id);
+  }
+
+  /** Adds the id; true if it was not there yet. */
+  add(id: string): boolean {
+    if (!parseUuid(id)) {
+      const before = this.fallback.size;
+      return this.fallback.add(id).size !== before;
+    }
+    let slot = this.find();
+    if (slot >= 0) return false;
+    slot = ~slot;
+    if (this.states[slot] === EMPTY) {
+      // Reusing a tombstone does not lengthen any probe; taking an empty slot may, so check the load first.
+      if (this.used >= this.limit) {
+        this.rehash();
+        slot = ~this.find(); // KEY still holds this id: rehash does not parse
+      }
+      this.used++;
+    }
+    this.states[slot] = FULL;
+    const j = slot << 2;
+    this.keys[j] = KEY[0];
+    this.keys[j + 1] = KEY[1];
+    this.keys[j + 2] = KEY[2];
+    this.keys[j + 3] = KEY[3];
+    this.live++;
+    return true;
+  }
+
+  /** Removes the id; true if it was there. */
+  delete(id: string): boolean {
+    if (!parseUuid(id)) return this.fallback.delete(id);
+    const slot = this.find();
+    if (slot < 0) return false;
+    this.states[slot] = DELETED; // not EMPTY: that would cut the probe chains of keys placed after it
+    this.live--;
+    return true;
+  }
+
+  /**
+   * Looks KEY up: its slot if present, else ~slot of where to insert it (the first tombstone on the way,
+   * or the empty slot that ended the probe). There is always an empty slot, since used < slots.
+   */
+  private find(): number {
+    const k0 = KEY[0];
+    const k1 = KEY[1];
+    const k2 = KEY[2];
+    const k3 = KEY[3];
+    const { keys, states, mask } = this;
+    let i = hash(k0, k1, k2, k3) & mask;
+    let free = -1;
+    for (;;) {
+      const s = states[i];
+      if (s === EMPTY) return ~(free >= 0 ? free : i);
+      if (s === FULL) {
+        const j = i << 2;
+        if (keys[j] === k0 && keys[j + 1] === k1 && keys[j + 2] === k2 && keys[j + 3] === k3) return i;
+      } else if (free < 0) {
+        free = i;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  /**
+   * Moves the live keys into a fresh table, dropping the tombstones: twice the size if they alone fill half
+   * the load limit, else the same size (many deletes since the last rehash).
+   */
+  private rehash(): void {
+    const { keys, states } = this;
+    const slots = this.live >= this.limit / 2 ? states.length * 2 : states.length;
+    const newKeys = new Int32Array(4 * slots);
+    const newStates = new Uint8Array(slots);
+    const mask = slots - 1;
+    for (let s = 0; s < states.length; s++) {
+      if (states[s] !== FULL) continue;
+      const j = s << 2;
+      const k0 = keys[j];
+      const k1 = keys[j + 1];
+      const k2 = keys[j + 2];
+      const k3 = keys[j + 3];
+      let i = hash(k0, k1, k2, k3) & mask;
+      while (newStates[i] !== EMPTY) i = (i + 1) & mask; // keys are distinct and there are no tombstones yet
+      newStates[i] = FULL;
+      const t = i << 2;
+      newKeys[t] = k0;
+      newKeys[t + 1] = k1;
+      newKeys[t + 2] = k2;
+      newKeys[t + 3] = k3;
+    }
+    this.keys = newKeys;
+    this.states = newStates;
+    this.mask = mask;
+    this.limit = Math.floor(slots * MAX_LOAD);
+    this.used = this.live;
+  }
+}
