@@ -184,16 +184,17 @@ const STREAM_HEAD = 'SELECT revision, position FROM streams WHERE stream_id = ?'
 const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE position = (SELECT position FROM streams WHERE stream_id = ? AND revision = ?)";
 
 /**
- * Positions of a stream's events from revision @from on, oldest first: from the head back along the links while
- * the revision is above @from (each link is one revision back: the trigger lets no stream skip one).
+ * A stream's events from revision @from on, oldest first, at most @limit: the positions come from the head back
+ * along the links while the revision is above @from (each link is one revision back: the trigger lets no stream
+ * skip one). A row deleted from the file by hand is simply missing (verify reports the gap).
  */
-const STREAM_POSITIONS = `
+const READ_STREAM = `
 WITH RECURSIVE chain (position, revision) AS (
   SELECT position, revision FROM streams WHERE stream_id = @stream
   UNION ALL
   SELECT l.previous, c.revision - 1 FROM chain c JOIN stream_links l ON l.position = c.position WHERE c.revision > @from AND l.previous IS NOT NULL
 )
-SELECT position FROM chain WHERE revision >= @from ORDER BY position`;
+SELECT ${COLUMNS.replace(/(\w+)/g, 'e.$1')} FROM chain c JOIN events e ON e.position = c.position WHERE c.revision >= @from ORDER BY c.position LIMIT @limit`;
 
 function toStored(r: Row): StoredEvent {
   return {
@@ -726,8 +727,7 @@ export class SqliteEventStore implements EventStore {
   private pendingHashes: (string | number)[] = [];
   private readonly stIdsAfter: Database.Statement<[number], [number, string]>;
   private readonly stHead: Database.Statement<[], number | null>;
-  private readonly stStreamPositions: Database.Statement<[{ stream: string; from: number }], number>;
-  private readonly stReadAt: Database.Statement<[number], Row>;
+  private readonly stReadStream: Database.Statement<[{ stream: string; from: number; limit: number }], Row>;
   private readonly stReadAll: Database.Statement<[number, number], Row>;
   private readonly stReadAllPrefix: Database.Statement<[number, number, string, number], Row>;
   private readonly stReadPrefixUpTo: Database.Statement<[number, number, number, string, number], Row>;
@@ -789,8 +789,7 @@ export class SqliteEventStore implements EventStore {
       .prepare<[number], [number, string]>('SELECT position, event_id FROM events WHERE position > ? ORDER BY position')
       .raw();
     this.stHead = db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
-    this.stStreamPositions = db.prepare<[{ stream: string; from: number }], number>(STREAM_POSITIONS).pluck();
-    this.stReadAt = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM events WHERE position = ?`).raw();
+    this.stReadStream = db.prepare<[{ stream: string; from: number; limit: number }], Row>(READ_STREAM).raw();
     this.stReadAll = db
       .prepare<[number, number], Row>(READ_ALL)
       .raw();
@@ -1118,14 +1117,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: { fromRevision?: number; maxCount?: number } = {}): AsyncGenerator<StoredEvent> {
-    this.assertOpen();
-    // The stream as it is now: its events' positions, then the rows (events never change once written).
-    const positions = this.stStreamPositions.all({ stream: streamId, from: Math.max(0, options.fromRevision ?? 0) });
-    const count = Math.min(positions.length, options.maxCount ?? Infinity);
-    for (let i = 0; i < count; i++) {
+    let from = Math.max(0, options.fromRevision ?? 0);
+    let remaining = options.maxCount ?? Infinity;
+    while (remaining > 0) {
       this.assertOpen();
-      const row = this.stReadAt.get(positions[i]);
-      if (row !== undefined) yield toStored(row); // absent only if someone deleted it from the file: verify reports the gap
+      const limit = Math.min(this.pageSize, remaining);
+      const rows = this.stReadStream.all({ stream: streamId, from, limit });
+      for (let i = 0; i < rows.length; i++) yield toStored(rows[i]);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      from = rows[rows.length - 1][3] + 1;
     }
   }
 
