@@ -18,6 +18,7 @@ interface ImportReport {
   rejected: number;
   seconds: number;
   peakRssBytes: number;
+  threadCpuSeconds: number[];
 }
 
 function runImport(dataDir: string, file: string): Promise<ImportReport> {
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
         accepted: first.accepted,
         peakRssMiB: Math.round(first.peakRssBytes / 2 ** 20),
         ratioToRawParse: round(perSecond / parse.perSecond),
+        // The main thread (validate, decide, serialise) and the append thread (SQLite) are the two busiest.
+        threadCpuSeconds: first.threadCpuSeconds.map(round),
       },
       reimport: { eventsPerSecond: Math.round((again.duplicates + again.accepted) / again.seconds), accepted: again.accepted, duplicates: again.duplicates, peakRssMiB: Math.round(again.peakRssBytes / 2 ** 20) },
       targets: { eventsPerSecond: 50_000, ratioToRawParse: 0.15, peakRssMiB: 1024 },
