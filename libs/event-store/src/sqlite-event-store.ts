@@ -186,7 +186,8 @@ const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE p
 /**
  * A stream's events from revision @from on, oldest first, at most @limit: the positions come from the head back
  * along the links while the revision is above @from (each link is one revision back: the trigger lets no stream
- * skip one). A row deleted from the file by hand is simply missing (verify reports the gap).
+ * skip one). A row deleted from the file by hand is simply missing (verify reports the gap). The positions are
+ * sorted before the rows are fetched (sorting whole rows made reading all streams of a 1M-event store ~25% slower).
  */
 const READ_STREAM = `
 WITH RECURSIVE chain (position, revision) AS (
@@ -194,7 +195,9 @@ WITH RECURSIVE chain (position, revision) AS (
   UNION ALL
   SELECT l.previous, c.revision - 1 FROM chain c JOIN stream_links l ON l.position = c.position WHERE c.revision > @from AND l.previous IS NOT NULL
 )
-SELECT ${COLUMNS.replace(/(\w+)/g, 'e.$1')} FROM chain c JOIN events e ON e.position = c.position WHERE c.revision >= @from ORDER BY c.position LIMIT @limit`;
+SELECT ${COLUMNS.replace(/(\w+)/g, 'e.$1')}
+FROM (SELECT position FROM chain WHERE revision >= @from ORDER BY position LIMIT @limit) c JOIN events e ON e.position = c.position
+ORDER BY c.position`;
 
 function toStored(r: Row): StoredEvent {
   return {
