@@ -692,11 +692,9 @@ const notifiers = new Map<string, Notifier>();
  * they grow in commit order and a reader never sees a gap filled later. Subscriptions are woken by
  * appends through any store on the same file in this process, and poll for the others.
  *
- * Throughput (2-vCPU VM, 1M events of ~580 bytes JSON, appendMany batches of 2,000 over 500 streams):
- * ~44k events/s appended while event_id had a UNIQUE index (every commit rewrote roughly one index page
- * per event into the WAL); without it ~89k events/s (~120k/s for small events). readAll ~350k/s
- * (~590k/s for small events)
- * (see test/bench/event-store.bench.ts).
+ * Throughput (2-vCPU VM whose speed varies by ±30%; test/bench/event-store.bench.ts: events of ~580 bytes JSON,
+ * in-thread appendMany batches of 2,000 over 500 of 20k streams): 1M events 56k events/s, readAll 213k-228k/s,
+ * in a slow hour; 400k events 65k/s against 56k/s with the (stream_id, revision) index, run one after the other.
  */
 export class SqliteEventStore implements EventStore {
   private readonly pageSize: number;
