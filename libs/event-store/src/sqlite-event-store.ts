@@ -86,7 +86,7 @@ type Row = [number, string, string, number, string, string, string];
 /** Rows per multi-row INSERT statement (fewer statement executions; ~15% faster appends than row by row). */
 const INSERT_CHUNK = 32;
 
-/** Stream ids listed per read transaction by listStreams. */
+/** Stream ids read per query by listStreams. */
 const STREAM_PAGE = 1000;
 
 const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata';
