@@ -184,20 +184,22 @@ const STREAM_HEAD = 'SELECT revision, position FROM streams WHERE stream_id = ?'
 const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE position = (SELECT position FROM streams WHERE stream_id = ? AND revision = ?)";
 
 /**
- * A stream's events from revision @from on, oldest first, at most @limit: the positions come from the head back
- * along the links while the revision is above @from (each link is one revision back: the trigger lets no stream
- * skip one). A row deleted from the file by hand is simply missing (verify reports the gap). The positions are
- * sorted before the rows are fetched (sorting whole rows made reading all streams of a 1M-event store ~25% slower).
+ * Positions of a stream's events from revision @from on, oldest first: from the head back along the links while
+ * the revision is above @from (each link is one revision back: the trigger lets no stream skip one).
  */
-const READ_STREAM = `
+const STREAM_POSITIONS = `
 WITH RECURSIVE chain (position, revision) AS (
   SELECT position, revision FROM streams WHERE stream_id = @stream
   UNION ALL
   SELECT l.previous, c.revision - 1 FROM chain c JOIN stream_links l ON l.position = c.position WHERE c.revision > @from AND l.previous IS NOT NULL
 )
-SELECT ${COLUMNS.replace(/(\w+)/g, 'e.$1')}
-FROM (SELECT position FROM chain WHERE revision >= @from ORDER BY position LIMIT @limit) c JOIN events e ON e.position = c.position
-ORDER BY c.position`;
+SELECT position FROM chain WHERE revision >= @from ORDER BY position`;
+
+/**
+ * The rows at the positions of a JSON array, in position order (a page of STREAM_POSITIONS). A row deleted from the
+ * file by hand is simply missing (verify reports the gap).
+ */
+const ROWS_AT = `SELECT ${COLUMNS} FROM events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position`;
 
 function toStored(r: Row): StoredEvent {
   return {
@@ -727,7 +729,8 @@ export class SqliteEventStore implements EventStore {
   private pendingHashes: (string | number)[] = [];
   private readonly stIdsAfter: Database.Statement<[number], [number, string]>;
   private readonly stHead: Database.Statement<[], number | null>;
-  private readonly stReadStream: Database.Statement<[{ stream: string; from: number; limit: number }], Row>;
+  private readonly stStreamPositions: Database.Statement<[{ stream: string; from: number }], number>;
+  private readonly stRowsAt: Database.Statement<[string], Row>;
   private readonly stReadAll: Database.Statement<[number, number], Row>;
   private readonly stReadAllPrefix: Database.Statement<[number, number, string, number], Row>;
   private readonly stReadPrefixUpTo: Database.Statement<[number, number, number, string, number], Row>;
@@ -789,7 +792,8 @@ export class SqliteEventStore implements EventStore {
       .prepare<[number], [number, string]>('SELECT position, event_id FROM events WHERE position > ? ORDER BY position')
       .raw();
     this.stHead = db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
-    this.stReadStream = db.prepare<[{ stream: string; from: number; limit: number }], Row>(READ_STREAM).raw();
+    this.stStreamPositions = db.prepare<[{ stream: string; from: number }], number>(STREAM_POSITIONS).pluck();
+    this.stRowsAt = db.prepare<[string], Row>(ROWS_AT).raw();
     this.stReadAll = db
       .prepare<[number, number], Row>(READ_ALL)
       .raw();
@@ -1117,16 +1121,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: { fromRevision?: number; maxCount?: number } = {}): AsyncGenerator<StoredEvent> {
-    let from = Math.max(0, options.fromRevision ?? 0);
-    let remaining = options.maxCount ?? Infinity;
-    while (remaining > 0) {
+    this.assertOpen();
+    // The stream as it is now: the links are walked once (a walk per page would cost a long stream O(n²)), then the
+    // rows are read a page at a time (events never change once written).
+    const positions = this.stStreamPositions.all({ stream: streamId, from: Math.max(0, options.fromRevision ?? 0) });
+    const count = Math.min(positions.length, options.maxCount ?? Infinity);
+    for (let at = 0; at < count; at += this.pageSize) {
       this.assertOpen();
-      const limit = Math.min(this.pageSize, remaining);
-      const rows = this.stReadStream.all({ stream: streamId, from, limit });
+      const rows = this.stRowsAt.all(JSON.stringify(positions.slice(at, Math.min(count, at + this.pageSize))));
       for (let i = 0; i < rows.length; i++) yield toStored(rows[i]);
-      if (rows.length < limit) return;
-      remaining -= rows.length;
-      from = rows[rows.length - 1][3] + 1;
     }
   }
 
