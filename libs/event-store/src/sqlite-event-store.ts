@@ -471,7 +471,7 @@ const stHead = db.prepare(${JSON.stringify(STREAM_HEAD)}).raw();
 const stHash = db.prepare(${JSON.stringify(STREAM_HASH)}).pluck();
 /**
  * Head (revision, position, hash) of the streams this thread appended to, while no other connection has written
- * to them since: most appends then need no index lookup per stream. Rows of other connections evict their streams.
+ * to them since: most appends then need no lookup of its head in the streams table. Rows of other connections evict their streams.
  */
 const heads = new Map();
 /** Every row up to here was written by this thread or seen by its scans (-1 until the first append). */

@@ -42,10 +42,9 @@ export class IngestPipeline {
 
   async ingest(input: AsyncIterable<RawInput> | Iterable<RawInput>, options: IngestOptions): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0, rejections: [], position: null };
-    // One transaction each. Larger batches amortise SQLite's random index-page writes over more rows, but two of
-    // them are alive at a time and outlive young-generation collections: measured on 1M events, 5,000 lines gave
-    // a peak RSS of 1.07-1.17 GB and 21-23 s of main-thread CPU, 2,000 lines 0.83-0.91 GB and 18-20.6 s, at the
-    // same wall time (the append thread's commits are then the slower side); 1,000 lines was slower.
+    // One transaction each. Two batches are alive at a time and outlive young-generation collections: measured on
+    // 1M events, 5,000 lines gave a peak RSS of 1.07-1.17 GB and 21-23 s of main-thread CPU, 2,000 lines 0.83-0.91 GB
+    // and 18-20.6 s at the same wall time; with the store's current layout 1,000 and 4,000 lines were both slower.
     const batchSize = options.batchSize ?? 2_000;
     const closedThrough = await this.periods.closedThrough();
     let position: Position | null = null;
