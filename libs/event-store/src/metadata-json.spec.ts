@@ -1,5 +1,5 @@
 import type { EventMetadata } from '@crm/contracts';
-import { metadataJson } from './sqlite-event-store';
+import { metadataJson, metadataLayout, metadataText } from './sqlite-event-store';
 
 /** The store hashes and stores this text: it must be byte for byte what JSON.stringify gives without `hash`. */
 describe('metadataJson', () => {
@@ -23,5 +23,27 @@ describe('metadataJson', () => {
   it('ignores inherited keys, as JSON.stringify does', () => {
     const m = Object.assign(Object.create({ inherited: 'x' }) as object, base);
     expect(metadataJson(m as EventMetadata)).toBe(JSON.stringify(m));
+  });
+
+  it('posts the writer shape as a layout and its values, which the append thread turns back into the same text', () => {
+    const writer = cases['the writer shape'] as EventMetadata;
+    const derived = { ...base, policyVersion: 1 } as EventMetadata;
+    const values: (string | number)[] = ['not this event\'s'];
+    const a = metadataLayout(writer, values);
+    const b = metadataLayout(derived, values);
+    const c = metadataLayout({ ...base, source: 'tab \t' } as EventMetadata, values);
+    expect([typeof a, typeof b, typeof c]).toEqual(['number', 'number', 'number']);
+    expect(values.length).toBe(1 + 8 + 6 + 6);
+    const keys = ['correlationId', 'causationId', 'occurredAt', 'recordedAt', 'schemaVersion', 'upstreamEventId', 'policyVersion', 'source'];
+    expect(metadataText(keys, /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/, a as number, values, 1)).toBe(JSON.stringify(writer));
+    expect(metadataText(keys, /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/, b as number, values, 9)).toBe(JSON.stringify(derived));
+    expect(metadataText(keys, /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/, c as number, values, 15)).toBe(JSON.stringify({ ...base, source: 'tab \t' }));
+  });
+
+  it('falls back to the JSON text, taking back the values it pushed, when the keys are out of order', () => {
+    const values: (string | number)[] = [];
+    const m = { correlationId: 'c', causationId: 'c', recordedAt: 'r', occurredAt: 'o', schemaVersion: 1 } as EventMetadata;
+    expect(metadataLayout(m, values)).toBe(JSON.stringify(m));
+    expect(values).toEqual([]);
   });
 });

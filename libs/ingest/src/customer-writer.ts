@@ -101,7 +101,7 @@ export class CustomerWriter {
   async decide(batch: readonly CommandEnvelope[]): Promise<DecidedBatch> {
     const appended: Record<string, number> = {};
     const outcomes: CommandOutcome[] = new Array(batch.length);
-    const pending = new Map<string, { before: Entry; state: CustomerState; events: NewEvent[] }>();
+    const pending = new Map<string, { entry: Entry; revision: number; state: CustomerState; events: NewEvent[] }>();
     const recordedAt = this.now().toISOString();
     // A version adopted meanwhile (by any process) decides from this batch on.
     if (this.policies) this.decider = await this.policies.decider();
@@ -109,8 +109,8 @@ export class CustomerWriter {
       const { customerId, command } = batch[i];
       let p = pending.get(customerId);
       if (!p) {
-        const before = this.cache.get(customerId) ?? (await this.load(customerId));
-        p = { before, state: before.state, events: [] };
+        const entry = this.cache.get(customerId) ?? (await this.load(customerId));
+        p = { entry, revision: entry.revision, state: entry.state, events: [] };
         pending.set(customerId, p);
       }
       const { events: decided, state } = this.decider.decideAndEvolve(command, p.state);
@@ -137,8 +137,10 @@ export class CustomerWriter {
     const requests: AppendRequest[] = [];
     for (const [id, p] of pending) {
       if (p.events.length === 0) continue;
-      requests.push({ streamId: customerStream(id), events: p.events, expectedRevision: p.before.revision });
-      this.cache.set(id, { state: p.state, revision: p.before.revision + p.events.length });
+      requests.push({ streamId: customerStream(id), events: p.events, expectedRevision: p.revision });
+      // The cached entry itself (one lookup of ~100k customers fewer per event than setting a new one).
+      p.entry.state = p.state;
+      p.entry.revision = p.revision + p.events.length;
     }
     return {
       outcomes,
