@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { EventMetadata } from '@crm/contracts';
 import { NO_STREAM, START, WrongExpectedVersionError, type NewEvent, type StoredEvent } from './port';
 import { DuplicateEventIdError, SqliteEventStore } from './sqlite-event-store';
+import { verifyChain } from './hash-chain';
 
 function ev(n: number): NewEvent {
   const id = randomUUID();
@@ -221,6 +222,33 @@ describe('SqliteEventStore', () => {
       await expect(store.append('s', evs(1), -2)).rejects.toThrow(TypeError);
       await expect(store.append('s', evs(1), 1.5)).rejects.toThrow(TypeError);
       await expect(store.append('', evs(1), NO_STREAM)).rejects.toThrow(TypeError);
+    });
+  });
+
+  describe('append thread', () => {
+    it('appends queued together share a transaction, yet each succeeds or fails on its own', async () => {
+      const store = openStore({ appendThread: true });
+      await store.append('s', evs(1), NO_STREAM); // the thread is up (the calls below queue behind each other) and knows s's head
+      const bad = ev(9);
+      (bad as { type: unknown }).type = null; // NOT NULL: SQLite refuses the row halfway through the append
+      const settled = await Promise.allSettled([
+        store.append('s', evs(2), 0),
+        store.append('s', evs(2), 2), // continues the append queued before it
+        store.append('s', evs(1), 0), // refused by its expected revision
+        store.append('t', [ev(1), bad], NO_STREAM), // takes the transaction back: the others are appended again alone
+        store.append('u', evs(1), NO_STREAM),
+      ]);
+      expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+      expect(String((settled[3] as PromiseRejectedResult).reason)).toMatch(/NOT NULL/);
+      const s = await collect(store.readStream('s'));
+      expect(s.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4]);
+      expect(verifyChain(s)).toEqual([]);
+      expect(await collect(store.readStream('t'))).toEqual([]);
+      expect((await collect(store.readStream('u'))).map((e) => e.revision)).toEqual([0]);
+      expect(await store.headPosition()).toBe(6n);
+      // The refused appends' ids are free again.
+      await store.append('t', [{ ...bad, type: 'Tested' }], NO_STREAM);
     });
   });
 
