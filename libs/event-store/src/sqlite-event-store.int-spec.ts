@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { randomUUID } from 'crypto';
@@ -249,6 +249,22 @@ describe('SqliteEventStore', () => {
       expect(await store.headPosition()).toBe(6n);
       // The refused appends' ids are free again.
       await store.append('t', [{ ...bad, type: 'Tested' }], NO_STREAM);
+    });
+    it('copies the WAL into the database on a checkpoint thread, without the appends waiting for it', async () => {
+      // A checkpoint is asked for every 64 * 512 bytes of row text; the append connection would copy only at 128 WAL pages.
+      const store = openStore({ appendThread: true, walAutocheckpointPages: 64 });
+      const big = (n: number): NewEvent => ({ ...ev(n), data: { n, text: 'x'.repeat(1000) } });
+      const before = statSync(file).size;
+      for (let i = 0; i < 10; i++) await store.append(`s${i}`, Array.from({ length: 8 }, (_, k) => big(k)), NO_STREAM);
+      expect(statSync(`${file}-wal`).size).toBeLessThan(128 * 4096); // below the append connection's own threshold
+      const deadline = Date.now() + 10_000;
+      while (statSync(file).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(file).size).toBeGreaterThan(before + 40 * 1024);
+      await store.close();
+      const again = openStore();
+      const all = await collect(again.readAll());
+      expect(all).toHaveLength(80);
+      expect(verifyChain(all.filter((e) => e.streamId === 's3'))).toEqual([]);
     });
   });
 
