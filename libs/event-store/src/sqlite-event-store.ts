@@ -832,12 +832,14 @@ const notifiers = new Map<string, Notifier>();
  * random-key index page per event.
  *
  * Append thread (option `appendThread`, used by the embedded write side): `append`/`appendMany` check the
- * arguments and the event ids against the in-memory index (adding them as pending) and turn data and metadata
- * into JSON on the calling thread, then a worker thread with its own connection does the rest under
- * `BEGIN IMMEDIATE`: expected revisions, the ids of rows other connections committed since the caller's index
- * was caught up (reported back into the index), inserts, commit. Appends run one at a time in call order, each
- * checked against the index as the previous one left it; on failure the pending ids are removed again. The
- * caller keeps deciding while SQLite writes. `appendManySync`/`appendSerializedSync` still write in-thread.
+ * arguments and the event ids against the in-memory index (adding them as pending) and turn data into JSON on the
+ * calling thread (metadata into a layout and its values), then a worker thread with its own connection does the
+ * rest under `BEGIN IMMEDIATE`: the metadata JSON, expected revisions, the ids of rows other connections committed
+ * since the caller's index was caught up (reported back into the index), inserts, commit. Appends run in call
+ * order, each checked against the index as the previous one left it (those queued together share a transaction);
+ * on failure the pending ids are removed again. A checkpoint thread started by the worker copies the WAL into the
+ * database (see walAutocheckpointPages). The caller keeps deciding while SQLite writes.
+ * `appendManySync`/`appendSerializedSync` still write in-thread.
  *
  * Durability: WAL with `synchronous=NORMAL` by default. A commit survives a crash of the process, and
  * the database is never corrupted, but the last transactions before an OS crash or power loss can be
