@@ -741,13 +741,6 @@ function appendGroup(group) {
       if (out.lastRow > scannedThrough) scannedThrough = out.lastRow;
     }
     db.exec('COMMIT');
-    if (checkpointer !== undefined) {
-      for (const out of outs) if (out.results !== undefined) uncopied += out.text;
-      if (uncopied >= workerData.walPages * 512) {
-        checkpointer.postMessage('copy');
-        uncopied = 0;
-      }
-    }
   } catch (err) {
     lost = err;
   }
@@ -761,6 +754,12 @@ function appendGroup(group) {
     }
     outs[0].results = undefined;
     outs[0].error = errorReply(lost);
+  } else if (checkpointer !== undefined) {
+    for (const out of outs) if (out.results !== undefined) uncopied += out.text;
+    if (uncopied >= workerData.walPages * 512) {
+      uncopied = 0;
+      checkpointer.postMessage('copy');
+    }
   }
   for (const out of outs) {
     // Through the rows of other connections it scanned, and its own once they are committed.

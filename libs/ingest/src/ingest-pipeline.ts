@@ -159,7 +159,7 @@ export class IngestPipeline {
   }
 }
 
-/** Whether one of the sets has the id (a loop: a closure per event for `some` cost ~0.2 s per 1M events). */
+/** Whether one of the sets has the id. */
 function inFlight(sets: readonly ReadonlySet<string>[], id: string): boolean {
   for (let i = 0; i < sets.length; i++) if (sets[i].has(id)) return true;
   return false;
