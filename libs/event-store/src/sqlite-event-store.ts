@@ -592,7 +592,10 @@ function append(m, out) {
   const previous = new Array(n);
   /** Hash of the event before each request's first: the chain continues from it. */
   const startHash = new Array(n);
-  /** The heads entry a request's stream had (updated in place once the append succeeds). */
+  /**
+   * The heads entry a request's stream had, updated in place once the append succeeds: a new entry per stream and
+   * append, kept in the map, cost the append thread ~0.3-0.5 s per 1M events (promoted objects).
+   */
   const cached = new Array(n);
   const inBatch = new Map();
   for (let i = 0; i < n; i++) {
@@ -651,7 +654,7 @@ function append(m, out) {
       params[p++] = rows[r + 1];
       params[p++] = rows[r + 2];
       params[p++] = withHash(metadata, hash);
-      out.text += rows[r + 2].length + metadata.length + 150;
+      out.text += rows[r + 2].length + metadata.length + 150; // ~150: id, type, stream, hash key, link and head
       if (p === params.length) {
         last = stInsertChunk.run(params).lastInsertRowid;
         if (first === -1) first = last - CHUNK + 1;
