@@ -103,6 +103,11 @@ export interface EventStore {
   subscribeToAll(options?: { fromPosition?: Position; streamPrefix?: string }): Subscription;
   /** Which of these event ids are already recorded (idempotency by upstream eventId). */
   existingEventIds(ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * Optional: true when `existingEventIds` also reports the ids of appends this store has been given but not yet
+   * finished. Callers that keep several appends in flight then need not track those ids themselves.
+   */
+  readonly reportsPendingEventIds?: boolean;
   /** Ids of the streams whose id starts with `prefix`, in id order. */
   listStreams(prefix: string): AsyncIterable<string>;
   /** Position of the last event in the store, START if empty. */

@@ -1,6 +1,6 @@
 import { EventMetadata, SCHEMA_VERSION } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
-import { AppendRequest, customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
+import { AppendRequest, AppendResult, customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
 import { derivedEventId } from './event-ids';
 import { PolicyRegistry } from './policy-registry';
 
@@ -14,7 +14,7 @@ export type CommandOutcome = 'recorded' | 'duplicate' | 'unchanged';
 export interface DecidedBatch {
   outcomes: CommandOutcome[];
   appended: Record<string, number>;
-  /** Appends what was decided; resolves once it is durable. */
+  /** Appends what was decided (call it once); resolves once it is durable. */
   commit(): Promise<HandleResult>;
 }
 
@@ -27,9 +27,16 @@ export interface HandleResult {
 }
 
 interface Entry {
+  customerId: string;
   state: CustomerState;
   revision: number;
+  /** While a batch is decided: the batch that last touched this entry, the state it decided to, and its events. */
+  batch: number;
+  next: CustomerState;
+  events: NewEvent[];
 }
+
+const NO_EVENTS: NewEvent[] = [];
 
 /** The key of the cause of a command's events: derived ids and correlation come from it. */
 function causeOf(customerId: string, c: CustomerCommand): string {
@@ -50,6 +57,10 @@ function causeOf(customerId: string, c: CustomerCommand): string {
  */
 export class CustomerWriter {
   private readonly cache = new Map<string, Entry>();
+  /** Counts cache drops: entries looked up before a drop are stale. */
+  private drops = 0;
+  /** Counts decided batches (Entry.batch). */
+  private batches = 0;
   private decider: CustomerDecider;
   private readonly policies: PolicyRegistry | undefined;
 
@@ -64,6 +75,12 @@ export class CustomerWriter {
     this.decider = decider instanceof PolicyRegistry ? customerDecider : decider;
   }
 
+  /** Someone else wrote (or an append failed): every cached state may be behind the store. */
+  private dropCache(): void {
+    this.cache.clear();
+    this.drops++;
+  }
+
   private async load(customerId: string): Promise<Entry> {
     let entry = this.cache.get(customerId);
     if (entry) return entry;
@@ -75,7 +92,7 @@ export class CustomerWriter {
       state = this.decider.evolve(state, domainEventFromStored(e));
       revision = e.revision;
     }
-    entry = { state, revision };
+    entry = { customerId, state, revision, batch: 0, next: state, events: NO_EVENTS };
     this.cache.set(customerId, entry);
     return entry;
   }
@@ -101,19 +118,28 @@ export class CustomerWriter {
   async decide(batch: readonly CommandEnvelope[]): Promise<DecidedBatch> {
     const appended: Record<string, number> = {};
     const outcomes: CommandOutcome[] = new Array(batch.length);
-    const pending = new Map<string, { entry: Entry; revision: number; state: CustomerState; events: NewEvent[] }>();
     const recordedAt = this.now().toISOString();
     // A version adopted meanwhile (by any process) decides from this batch on.
     if (this.policies) this.decider = await this.policies.decider();
+    // Every entry first (loading awaits); then the batch is decided without a pause, so no other batch can touch
+    // the entries' per-batch fields meanwhile, and without a map of its own (one cache lookup per command).
+    const entries = new Array<Entry>(batch.length);
+    for (let drops = -1; drops !== this.drops; ) {
+      drops = this.drops;
+      for (let i = 0; i < batch.length; i++) entries[i] = this.cache.get(batch[i].customerId) ?? (await this.load(batch[i].customerId));
+    }
+    const stamp = ++this.batches;
+    const touched: Entry[] = [];
     for (let i = 0; i < batch.length; i++) {
       const { customerId, command } = batch[i];
-      let p = pending.get(customerId);
-      if (!p) {
-        const entry = this.cache.get(customerId) ?? (await this.load(customerId));
-        p = { entry, revision: entry.revision, state: entry.state, events: [] };
-        pending.set(customerId, p);
+      const entry = entries[i];
+      if (entry.batch !== stamp) {
+        entry.batch = stamp;
+        entry.next = entry.state;
+        entry.events = [];
+        touched.push(entry);
       }
-      const { events: decided, state } = this.decider.decideAndEvolve(command, p.state);
+      const { events: decided, state } = this.decider.decideAndEvolve(command, entry.next);
       if (decided.length === 0) {
         outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
         continue;
@@ -129,33 +155,46 @@ export class CustomerWriter {
         const policyVersion = (d.data as { policyVersion?: number }).policyVersion;
         if (policyVersion !== undefined) metadata.policyVersion = policyVersion;
         if (isFact && d.source !== undefined) metadata.source = d.source;
-        p.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
+        entry.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
         appended[d.type] = (appended[d.type] ?? 0) + 1;
       }
-      p.state = state;
+      entry.next = state;
     }
     const requests: AppendRequest[] = [];
-    for (const [id, p] of pending) {
-      if (p.events.length === 0) continue;
-      requests.push({ streamId: customerStream(id), events: p.events, expectedRevision: p.revision });
-      // The cached entry itself: one cache lookup fewer per customer and batch than setting a new entry.
-      p.entry.state = p.state;
-      p.entry.revision = p.revision + p.events.length;
+    for (const entry of touched) {
+      if (entry.events.length > 0) {
+        requests.push({ streamId: customerStream(entry.customerId), events: entry.events, expectedRevision: entry.revision });
+        entry.state = entry.next;
+        entry.revision += entry.events.length;
+      }
+      entry.events = NO_EVENTS;
     }
+    // Once the store has the requests (an append thread copies them at once), this batch keeps only its outcomes:
+    // events held until the append is durable would outlive young-generation collections.
+    let toAppend: AppendRequest[] | null = requests;
     return {
       outcomes,
       appended,
-      commit: async () => {
-        let position: Position | null = null;
-        if (requests.length > 0) {
-          try {
-            for (const r of await this.store.appendMany(requests)) if (position === null || r.position > position) position = r.position;
-          } catch (err) {
-            this.cache.clear();
-            throw err;
-          }
+      commit: () => {
+        const rs = toAppend ?? [];
+        toAppend = null;
+        let done: Promise<AppendResult[]>;
+        try {
+          done = rs.length === 0 ? Promise.resolve([]) : this.store.appendMany(rs);
+        } catch (err) {
+          done = Promise.reject(err as Error);
         }
-        return { outcomes, position, appended };
+        return done.then(
+          (results) => {
+            let position: Position | null = null;
+            for (const r of results) if (position === null || r.position > position) position = r.position;
+            return { outcomes, position, appended };
+          },
+          (err: unknown) => {
+            this.dropCache();
+            throw err;
+          },
+        );
       },
     };
   }
