@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { customerStream, SqliteEventStore, streamEvents, type AppendRequest, type AppendResult, type EventStore } from '@crm/event-store';
+import { createWriteSide } from './write-side';
+import { SqliteQuarantine } from './quarantine';
+import type { RawInput } from './ndjson';
+
+/** An upstream ShipmentPickedUp line (freight in fen). */
+function pickup(eventId: string, at: string, freightFen: number, customerId = 'C1'): string {
+  return JSON.stringify({
+    eventId,
+    type: 'ShipmentPickedUp',
+    occurredAt: at,
+    customerId,
+    source: 'test',
+    data: { waybillNo: `SF${eventId.slice(-4)}`, product: 'NEXT_DAY', freightFen, originCity: '深圳', destinationCity: '上海', weightGrams: 1000 },
+  });
+}
+
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/**
+ * Two lines per batch, so the batch with the repeated id is screened while the one with the first copy is still
+ * being appended (the pipeline keeps two in flight): the repeat must count as a duplicate whether the store
+ * reports the ids of its pending appends (SQLite reserves them at once) or the pipeline has to remember them.
+ */
+describe('ingest pipeline: an eventId repeated while its first copy is still being appended', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-pipeline-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const lines: RawInput[] = [
+    pickup(id(1), '2026-01-05T10:00:00+08:00', 1000),
+    pickup(id(2), '2026-01-05T11:00:00+08:00', 2000),
+    // The same eventId for another customer: that customer's state cannot know it, only the ids in flight can.
+    pickup(id(1), '2026-01-05T12:00:00+08:00', 9999, 'C2'),
+    pickup(id(3), '2026-01-05T13:00:00+08:00', 3000),
+  ].map((raw, i) => ({ line: i + 1, raw }));
+
+  /** The SQLite store behind a facade that appends a little later and only reports ids once they are written. */
+  function slowStore(inner: SqliteEventStore): EventStore {
+    const facade = Object.create(inner) as EventStore & { reportsPendingEventIds?: boolean };
+    Object.defineProperty(facade, 'reportsPendingEventIds', { value: false });
+    facade.appendMany = (requests: AppendRequest[]): Promise<AppendResult[]> => new Promise((ok) => setTimeout(ok, 20)).then(() => inner.appendMany(requests));
+    return facade;
+  }
+
+  it.each([
+    ['a store that reports pending ids (SQLite)', false],
+    ['a store that does not (the pipeline tracks them)', true],
+  ])('%s', async (_name, slow) => {
+    const data = join(dir, slow ? 'slow' : 'sqlite');
+    const sqlite = SqliteEventStore.open(join(data, 'events.sqlite'), { appendThread: true });
+    expect(sqlite.reportsPendingEventIds).toBe(true);
+    const store = slow ? slowStore(sqlite) : sqlite;
+    expect(store.reportsPendingEventIds === true).toBe(!slow);
+    const w = createWriteSide(store, new SqliteQuarantine(join(data, 'quarantine.sqlite')));
+    try {
+      const r = await w.pipeline.ingest(lines, { source: 'test', batchSize: 2 });
+      expect({ accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected }).toEqual({ accepted: 3, duplicates: 1, rejected: 0 });
+      const facts = (await streamEvents(sqlite, customerStream('C1'))).filter((e) => e.type === 'ShipmentPickedUp');
+      expect(facts.map((e) => [e.id, (e.data as { freightFen: number }).freightFen])).toEqual([
+        [id(1), 1000],
+        [id(2), 2000],
+        [id(3), 3000],
+      ]);
+      expect(await sqlite.streamRevision(customerStream('C2'))).toBe(-1);
+    } finally {
+      await w.close();
+    }
+  });
+});
