@@ -856,8 +856,8 @@ const notifiers = new Map<string, Notifier>();
  * caught up incrementally (rows with position > seenThrough): at the start of `existingEventIds` and
  * inside each append's `BEGIN IMMEDIATE` transaction, i.e. under the write lock, so events appended by
  * other connections or processes are seen before the check. A duplicate id (already recorded, or twice
- * in one append) fails the whole append with DuplicateEventIdError, nothing written. Cost: 17 bytes per
- * slot off the heap for UUID ids, 2M slots (34 MiB) for 1.34M ids (per store instance: two stores on one file
+ * in one append) fails the whole append with DuplicateEventIdError, nothing written. Cost: 20 bytes per
+ * slot off the heap for UUID ids, 2M slots (40 MiB) for 1.34M ids (per store instance: two stores on one file
  * hold two copies), and one pass over the table at the first append/lookup (~1 s per 1M events); an append or
  * lookup with nothing new to load adds one query (~0.1 ms). In exchange appends no longer rewrite a
  * random-key index page per event.
