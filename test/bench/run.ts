@@ -72,15 +72,17 @@ async function main(): Promise<void> {
     await writeBenchFile(file, events);
   }
   try {
-    // Parsed right before and right after the import, and taken together: this host's speed drifts within minutes,
-    // and one 2-second sample before a 16-second import moved the ratio by up to ±0.015.
-    process.stderr.write('bench: raw JSON.parse of the file…\n');
-    const parseBefore = await rawParseRate(file);
+    // Parsed twice right before and twice right after the import, and taken together: this host's speed drifts within
+    // minutes, and single 2-second samples around one import ranged from 378k to 493k lines/s (session 8).
+    process.stderr.write('bench: raw JSON.parse of the file (twice)…\n');
+    const parseBefore = [await rawParseRate(file), await rawParseRate(file)];
     process.stderr.write('bench: crm import (fresh store)…\n');
     const first = await runImport(join(work, 'data'), file);
-    process.stderr.write('bench: raw JSON.parse of the file again…\n');
-    const parseAfter = await rawParseRate(file);
-    const parse = { seconds: parseBefore.seconds + parseAfter.seconds, perSecond: (parseBefore.lines + parseAfter.lines) / (parseBefore.seconds + parseAfter.seconds) };
+    process.stderr.write('bench: raw JSON.parse of the file again (twice)…\n');
+    const parseAfter = [await rawParseRate(file), await rawParseRate(file)];
+    const samples = [...parseBefore, ...parseAfter];
+    const parseSeconds = samples.reduce((t, p) => t + p.seconds, 0);
+    const parse = { seconds: parseSeconds, perSecond: samples.reduce((n, p) => n + p.lines, 0) / parseSeconds };
     process.stderr.write('bench: crm import of the same file again (all duplicates)…\n');
     const again = await runImport(join(work, 'data'), file);
     process.stderr.write('bench: crm verify of the imported store…\n');
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { node: process.version, cpus: cpus().length },
       file: { events, bytes: statSync(file).size },
-      rawParse: { linesPerSecond: Math.round(parse.perSecond), seconds: round(parse.seconds), samples: [parseBefore, parseAfter].map((p) => Math.round(p.perSecond)) },
+      rawParse: { linesPerSecond: Math.round(parse.perSecond), seconds: round(parse.seconds), samples: samples.map((p) => Math.round(p.perSecond)) },
       import: {
         eventsPerSecond: Math.round(perSecond),
         seconds: round(first.seconds),
