@@ -1,6 +1,6 @@
 import { fork } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'fs';
-import { cpus, tmpdir } from 'os';
+import { cpus, loadavg, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { LINE_BATCHES, readNdjsonFile } from '@crm/ingest';
 import { writeBenchFile } from './generate-events';
@@ -96,7 +96,8 @@ async function main(): Promise<void> {
     const perSecond = first.accepted / first.seconds;
     const report = {
       at: new Date().toISOString(),
-      machine: { node: process.version, cpus: cpus().length },
+      // 1, 5 and 15-minute load averages when the report was written: other work on the host shows here.
+      machine: { node: process.version, cpus: cpus().length, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) },
       file: { events, bytes: statSync(file).size },
       rawParse: { linesPerSecond: Math.round(parse.perSecond), seconds: round(parse.seconds), samples: samples.map((p) => Math.round(p.perSecond)) },
       import: {
