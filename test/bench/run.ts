@@ -19,6 +19,7 @@ interface ImportReport {
   seconds: number;
   peakRssBytes: number;
   threadCpuSeconds: number[];
+  mainGc: { scavenges: number; scavengeMs: number; markCompacts: number; markCompactMs: number };
 }
 
 function runImport(dataDir: string, file: string): Promise<ImportReport> {
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
         ratioToRawParse: round(perSecond / parse.perSecond),
         // The main thread (validate, decide, serialise) and the append thread (SQLite) are the two busiest.
         threadCpuSeconds: first.threadCpuSeconds.map(round),
+        mainThreadGc: first.mainGc,
       },
       reimport: { eventsPerSecond: Math.round((again.duplicates + again.accepted) / again.seconds), accepted: again.accepted, duplicates: again.duplicates, peakRssMiB: Math.round(again.peakRssBytes / 2 ** 20) },
       targets: { eventsPerSecond: 50_000, ratioToRawParse: 0.15, peakRssMiB: 1024 },
