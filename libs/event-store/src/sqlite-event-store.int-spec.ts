@@ -474,8 +474,56 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(2);
+        expect(check.pragma('user_version', { simple: true })).toBe(3);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual([]);
+      } finally {
+        check.close();
+      }
+    });
+
+    it('converts a version-2 file, whose trigger ran for every row, keeping its streams; the store then links its own rows', async () => {
+      mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+      const db = new Database(file);
+      // The version-2 layout as it was created: the same tables, and a trigger for every inserted row.
+      db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, stream_id TEXT NOT NULL,
+          revision INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL);
+        CREATE TABLE streams (stream_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, position INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE stream_links (position INTEGER PRIMARY KEY, previous INTEGER);
+        CREATE TRIGGER events_continue_stream AFTER INSERT ON events BEGIN
+          INSERT INTO stream_links (position, previous)
+            SELECT NEW.position, CASE WHEN NEW.revision = coalesce(h.revision, -1) + 1 THEN h.position ELSE RAISE(ABORT, 'event revision does not continue its stream') END
+            FROM (SELECT 1) LEFT JOIN streams h ON h.stream_id = NEW.stream_id;
+          INSERT INTO streams (stream_id, revision, position) VALUES (NEW.stream_id, NEW.revision, NEW.position)
+            ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position;
+        END;
+        PRAGMA user_version = 2;`);
+      const insert = db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+      const old = [...evs(3)];
+      [['s', 0], ['t', 0], ['s', 1]].forEach(([stream, revision], i) =>
+        insert.run(old[i].id, stream, revision, old[i].type, JSON.stringify(old[i].data), JSON.stringify(old[i].metadata)),
+      );
+      db.close();
+
+      const store = openStore();
+      expect(await store.streamRevision('s')).toBe(1);
+      const r = await store.appendMany([
+        { streamId: 's', events: evs(2), expectedRevision: 1 },
+        { streamId: 'u', events: evs(1), expectedRevision: NO_STREAM },
+        { streamId: 's', events: evs(1), expectedRevision: 3 },
+      ]);
+      expect(r.map((x) => [x.streamId, x.nextExpectedRevision, x.position])).toEqual([['s', 3, 5n], ['u', 0, 6n], ['s', 4, 7n]]);
+      expect((await collect(store.readStream('s'))).map((e) => [e.revision, e.position])).toEqual([[0, 1n], [1, 3n], [2, 4n], [3, 5n], [4, 7n]]);
+      expect((await collect(store.readStream('s', { fromRevision: 3 }))).map((e) => e.position)).toEqual([5n, 7n]);
+      expect(await collect(store.listStreams(''))).toEqual(['s', 't', 'u']);
+      await store.close();
+
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma('user_version', { simple: true })).toBe(3);
+        expect(check.prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger'").pluck().get()).toMatch(/WHEN NOT EXISTS/);
+        expect(check.prepare('SELECT position, previous FROM stream_links ORDER BY position').raw().all()).toEqual([
+          [1, null], [2, null], [3, 1], [4, 3], [5, 4], [6, null], [7, 5],
+        ]);
       } finally {
         check.close();
       }

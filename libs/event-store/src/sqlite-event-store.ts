@@ -89,6 +89,31 @@ type Row = [number, string, string, number, string, string, string];
 /** Rows per multi-row INSERT statement (fewer statement executions; ~15% faster appends than row by row). */
 const INSERT_CHUNK = 32;
 
+/**
+ * An append writes, per INSERT_CHUNK rows, their links (insertLinks, 2 values a row) and then the rows at those
+ * positions (insertEvents, ROW_PARAMS values a row), and at the end each stream's new head (upsertHeads). The
+ * positions go on from NEXT_POSITION: under the write lock nothing else takes them, and AUTOINCREMENT keeps `seq` at
+ * or above every position ever used. A link written first is what tells STREAM_TRIGGER to leave the row alone.
+ */
+const ROW_PARAMS = 7;
+const insertEvents = (rows: number) =>
+  'INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES ' + new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ');
+const insertLinks = (rows: number) => 'INSERT INTO stream_links (position, previous) VALUES ' + new Array<string>(rows).fill('(?, ?)').join(', ');
+const NEXT_POSITION = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1";
+const upsertHeads = (streams: number) =>
+  `INSERT INTO streams (stream_id, revision, position) VALUES ${new Array<string>(streams).fill('(?, ?, ?)').join(', ')}
+   ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position`;
+
+/**
+ * Writes the heads of an append: `heads` holds (stream id, revision, position) triples, a stream's last one winning,
+ * `chunkSize` streams per statement. Without outside names: the append thread runs it from its source text.
+ */
+function writeHeads(chunk: { run(params: unknown[]): unknown }, one: { run(...params: unknown[]): unknown }, heads: readonly (string | number)[], chunkSize: number): void {
+  const whole = heads.length - (heads.length % (3 * chunkSize));
+  for (let k = 0; k < whole; k += 3 * chunkSize) chunk.run(heads.slice(k, k + 3 * chunkSize));
+  for (let k = whole; k < heads.length; k += 3) one.run(heads[k], heads[k + 1], heads[k + 2]);
+}
+
 /** Stream ids read per query by listStreams. */
 const STREAM_PAGE = 1000;
 
@@ -102,7 +127,7 @@ const READ_REPLAY = READ_ALL.replace(COLUMNS, REPLAY_COLUMNS);
 const READ_REPLAY_PREFIX = READ_ALL_PREFIX.replace(COLUMNS, REPLAY_COLUMNS);
 
 /** Version of the file layout below, kept in `PRAGMA user_version` (0: a file of an earlier layout, or a new one). */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const EVENTS_TABLE = (name: string) => `
 CREATE TABLE ${name} (
@@ -128,12 +153,17 @@ CREATE TABLE stream_links (
 );`;
 
 /**
- * Kept by SQLite itself, so any writer of the file (another process, a hand-written INSERT) keeps the streams
- * consistent: an event must continue its stream's revisions (no gap, no repeat), and it becomes the stream's head.
- * One lookup of the head serves the check and the link (measured: ~0.5-1 s less per 1.34M rows than two).
+ * Kept by SQLite itself for any other writer of the file (a hand-written INSERT, a tool): such an event must
+ * continue its stream's revisions (no gap, no repeat), gets its link, and becomes the stream's head, so a forged row
+ * is read (and named by verify) with its stream. One lookup of the head serves the check and the link. The store's
+ * own appends write each row's link before the row and the heads after the rows (see INSERT_CHUNK), and the WHEN
+ * leaves such a row alone. Measured on a 1M-line import (session 8): the trigger running in full for every row was
+ * ~4.5 s of the append thread's ~13 s; skipped this way it saves ~0.7 s (6 alternating pairs). The rest, ~2 s, is
+ * SQLite invoking a trigger per row at all: the price of keeping other writers right.
  */
 const STREAM_TRIGGER = `
-CREATE TRIGGER events_continue_stream AFTER INSERT ON events BEGIN
+CREATE TRIGGER events_continue_stream AFTER INSERT ON events
+WHEN NOT EXISTS (SELECT 1 FROM stream_links WHERE position = NEW.position) BEGIN
   INSERT INTO stream_links (position, previous)
     SELECT NEW.position, CASE WHEN NEW.revision = coalesce(h.revision, -1) + 1 THEN h.position ELSE RAISE(ABORT, 'event revision does not continue its stream') END
     FROM (SELECT 1) LEFT JOIN streams h ON h.stream_id = NEW.stream_id;
@@ -142,18 +172,20 @@ CREATE TRIGGER events_continue_stream AFTER INSERT ON events BEGIN
 END;`;
 
 /**
- * Creates the tables of a new file, or brings a file of an earlier layout to this one: there `events` had
- * `UNIQUE(stream_id, revision)` (and before that `UNIQUE(event_id)`); the table is copied without them, and the
- * stream heads and links are derived from its rows. Under the write lock, so two processes opening the file do
- * it once.
+ * Creates the tables of a new file, or brings a file of an earlier layout to this one: version 2 had the same
+ * tables and a trigger that ran for every row (it is replaced); before that `events` had `UNIQUE(stream_id, revision)`
+ * (and before that `UNIQUE(event_id)`), and the table is copied without them, and the stream heads and links are
+ * derived from its rows. Under the write lock, so two processes opening the file do it once.
  */
 function ensureSchema(db: Database.Database): void {
   if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) return;
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
       const legacy = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get() !== undefined;
       if (!legacy) db.exec(EVENTS_TABLE('events') + STREAM_TABLES + STREAM_TRIGGER);
+      else if (version === 2) db.exec('DROP TRIGGER events_continue_stream;' + STREAM_TRIGGER);
       else {
         const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined;
         db.exec(`${EVENTS_TABLE('events_copy')}
@@ -188,7 +220,7 @@ const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE p
 
 /**
  * Positions of a stream's events from revision @from on, oldest first: from the head back along the links while
- * the revision is above @from (each link is one revision back: the trigger lets no stream skip one).
+ * the revision is above @from (each link is one revision back: appends and the trigger let no stream skip one).
  */
 const STREAM_POSITIONS = `
 WITH RECURSIVE chain (position, revision) AS (
@@ -540,9 +572,14 @@ if (workerData.walPages > 0) {
     checkpointer = undefined;
   });
 }
-const INSERT = 'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ';
-const stInsert = db.prepare(INSERT + '(?, ?, ?, ?, ?, ?)');
-const stInsertChunk = db.prepare(INSERT + new Array(CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', '));
+const ROW_PARAMS = ${ROW_PARAMS};
+const stInsert = db.prepare(${JSON.stringify(insertEvents(1))});
+const stInsertChunk = db.prepare(${JSON.stringify(insertEvents(INSERT_CHUNK))});
+const stLink = db.prepare(${JSON.stringify(insertLinks(1))});
+const stLinks = db.prepare(${JSON.stringify(insertLinks(INSERT_CHUNK))});
+const stUpsertHead = db.prepare(${JSON.stringify(upsertHeads(1))});
+const stUpsertHeads = db.prepare(${JSON.stringify(upsertHeads(INSERT_CHUNK))});
+const stNextPosition = db.prepare(${JSON.stringify(NEXT_POSITION)}).pluck();
 const stHead = db.prepare(${JSON.stringify(STREAM_HEAD)}).raw();
 const stHash = db.prepare(${JSON.stringify(STREAM_HASH)}).pluck();
 /**
@@ -578,8 +615,10 @@ const plainRecent = {
   },
 };
 const rememberRecent = ${rememberRecent.toString()};
+const writeHeads = ${writeHeads.toString()};
 const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
-const params = new Array(CHUNK * 6).fill(null);
+const params = new Array(CHUNK * ROW_PARAMS).fill(null);
+const links = new Array(CHUNK * 2).fill(null);
 class Failure extends Error {}
 
 function append(m, out) {
@@ -657,17 +696,20 @@ function append(m, out) {
     }
     startRevision[i] = revision;
   }
-  const lastRow = new Array(n);
+  /** Position of each request's stream head once it is written (its last row, or where the stream already was). */
+  const lastPosition = new Array(n);
   const lastHash = new Array(n);
+  const first = stNextPosition.get();
+  let position = first;
   let p = 0;
+  let l = 0;
   let r = 0;
   let v = 0;
-  let first = -1;
-  let last = -1;
   for (let i = 0; i < n; i++) {
     const streamId = m.streamIds[i];
     let revision = startRevision[i];
     let hash = startHash[i] === null ? lastHash[previous[i]] : startHash[i];
+    let link = previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
     const count = m.counts[i];
     for (let j = 0; j < count; j++, r += 4) {
       let metadata = rows[r + 3];
@@ -677,38 +719,43 @@ function append(m, out) {
         v += layoutSize(layout);
       }
       hash = chainHash(crypto, hash, streamId, ++revision, rows[r], rows[r + 1], rows[r + 2], metadata);
+      links[l++] = position;
+      links[l++] = link || null; // position 0 is no event: a stream's first has no link
+      params[p++] = position;
       params[p++] = rows[r];
       params[p++] = streamId;
       params[p++] = revision;
       params[p++] = rows[r + 1];
       params[p++] = rows[r + 2];
       params[p++] = withHash(metadata, hash);
+      link = position++;
       out.text += rows[r + 2].length + metadata.length + 150; // ~150: id, type, stream, hash key, link and head
       if (p === params.length) {
-        last = stInsertChunk.run(params).lastInsertRowid;
-        if (first === -1) first = last - CHUNK + 1;
+        stLinks.run(links);
+        stInsertChunk.run(params);
         p = 0;
+        l = 0;
       }
     }
-    lastRow[i] = count > 0 ? r / 4 - 1 : -1;
+    lastPosition[i] = link;
     lastHash[i] = hash;
   }
-  for (let q = 0; q < p; q += 6) {
-    last = stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5]).lastInsertRowid;
-    if (first === -1) first = last;
+  for (let q = 0, k = 0; q < p; q += ROW_PARAMS, k += 2) {
+    stLink.run(links[k], links[k + 1]);
+    stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6]);
   }
   params.fill(null, 0, p);
-  const total = rows.length / 4;
-  if (total > 0 && last !== first + total - 1) {
-    throw new Error('SqliteEventStore: positions of one append are not consecutive (' + first + '..' + last + ' for ' + total + ' rows)');
-  }
   const results = []; // pushed, not new Array(n): the reply is posted (see prepareAppend)
+  const written = [];
   for (let i = 0; i < n; i++) {
-    const position = lastRow[i] >= 0 ? first + lastRow[i] : previous[i] === -1 ? startPosition[i] : results[2 * previous[i] + 1];
-    results.push(startRevision[i] + m.counts[i], position);
-    if (m.counts[i] > 0) out.heads.push(m.streamIds[i], cached[i], results[2 * i], position, lastHash[i]);
+    results.push(startRevision[i] + m.counts[i], lastPosition[i]);
+    if (m.counts[i] > 0) {
+      written.push(m.streamIds[i], results[2 * i], lastPosition[i]);
+      out.heads.push(m.streamIds[i], cached[i], results[2 * i], lastPosition[i], lastHash[i]);
+    }
   }
-  if (total > 0) out.lastRow = last;
+  writeHeads(stUpsertHeads, stUpsertHead, written, CHUNK);
+  if (position > first) out.lastRow = position - 1;
   return results;
 }
 
@@ -841,12 +888,12 @@ const notifiers = new Map<string, Notifier>();
 /**
  * Embedded event store on SQLite (better-sqlite3).
  *
- * Layout (schema version 2; older files are converted when opened, see ensureSchema): the `events` table, whose
+ * Layout (schema version 3; older files are converted when opened, see ensureSchema): the `events` table, whose
  * `position` is the rowid (AUTOINCREMENT, so a position is never reused), has no index besides it, so every
  * append only adds pages at its end. A stream is found through `streams` (each stream's head: revision and
- * position) and `stream_links` (per event, the position of the one before it in its stream), both kept by a
- * trigger that also refuses an event that does not continue its stream's revisions. Reading a stream walks
- * the links back from its head. Measured on an import of 1M events over 20k streams: an index on
+ * position) and `stream_links` (per event, the position of the one before it in its stream). Appends write both
+ * themselves; a trigger keeps them for rows anyone else inserts, and refuses such a row when it does not continue
+ * its stream's revisions (STREAM_TRIGGER). Reading a stream walks the links back from its head. Measured on an import of 1M events over 20k streams: an index on
  * `(stream_id, revision)` made each commit rewrite a leaf page for nearly every stream it touched, 5.5 GB
  * written for an 850 MB file, and cost the append thread ~20 s; with the links the thread takes ~14 s.
  *
@@ -910,7 +957,13 @@ export class SqliteEventStore implements EventStore {
 
   private readonly stInsert: Database.Statement<unknown[]>;
   private readonly stInsertChunk: Database.Statement<unknown[]>;
-  private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * 6).fill(null);
+  private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * ROW_PARAMS).fill(null);
+  private readonly chunkLinks: unknown[] = new Array<unknown>(INSERT_CHUNK * 2).fill(null);
+  private readonly stLink: Database.Statement<unknown[]>;
+  private readonly stLinks: Database.Statement<unknown[]>;
+  private readonly stUpsertHead: Database.Statement<unknown[]>;
+  private readonly stUpsertHeads: Database.Statement<unknown[]>;
+  private readonly stNextPosition: Database.Statement<[], number>;
   private readonly stStreamHead: Database.Statement<[string], [number, number]>;
   private readonly stStreamHash: Database.Statement<[string, number], string | null>;
   /** The last hash of recently appended streams (see lastHashOf). */
@@ -969,12 +1022,13 @@ export class SqliteEventStore implements EventStore {
     ensureSchema(db);
     this.appendThread = options.appendThread === true && !db.memory ? { pragmas, walPages, worker: undefined, replies: undefined, calls: new Map(), next: 0, tail: Promise.resolve() } : undefined;
 
-    this.stInsert = db.prepare(
-      'INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.stInsertChunk = db.prepare(
-      `INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ${new Array<string>(INSERT_CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
+    this.stInsert = db.prepare(insertEvents(1));
+    this.stInsertChunk = db.prepare(insertEvents(INSERT_CHUNK));
+    this.stLink = db.prepare(insertLinks(1));
+    this.stLinks = db.prepare(insertLinks(INSERT_CHUNK));
+    this.stUpsertHead = db.prepare(upsertHeads(1));
+    this.stUpsertHeads = db.prepare(upsertHeads(INSERT_CHUNK));
+    this.stNextPosition = db.prepare<[], number>(NEXT_POSITION).pluck();
     this.stStreamHead = db.prepare<[string], [number, number]>(STREAM_HEAD).raw();
     this.stStreamHash = db
       .prepare<[string, number], string | null>(STREAM_HASH)
@@ -1240,59 +1294,64 @@ export class SqliteEventStore implements EventStore {
       startRevision[i] = revision;
       if (n > 1) (inBatch ??= new Map()).set(req.streamId, i);
     }
-    // Insert phase: rows go in request order, INSERT_CHUNK rows per statement. Under the write lock the
-    // AUTOINCREMENT positions of one transaction are consecutive, so row k of the batch gets first + k.
-    const lastRow = new Array<number>(n);
+    // Insert phase: rows go in request order, INSERT_CHUNK rows per statement, at the positions after the last one
+    // ever used, each chunk's links first; then the heads (see INSERT_CHUNK).
+    /** Position of each request's stream head once it is written (its last row, or where the stream already was). */
+    const lastPosition = new Array<number>(n);
     const params = this.chunkParams;
+    const links = this.chunkLinks;
+    const first = this.stNextPosition.get() as number;
+    let position = first;
     let p = 0;
-    let rows = 0;
-    let first = -1;
-    let last = -1;
+    let l = 0;
+    const heads: (string | number)[] = [];
     for (let i = 0; i < n; i++) {
       const req = requests[i];
       const events = req.events;
       const streamId = req.streamId;
       let revision = startRevision[i];
       let hash = previous[i] !== -1 ? lastHash[previous[i]] : revision === -1 ? '' : lastHashOf(this.lastHashes, streamId, revision, (r) => this.stStreamHash.get(streamId, r));
+      let link = previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
       for (let j = 0; j < events.length; j++) {
         const e = events[j];
         const data = serialized ? (e as SerializedEvent).data : (JSON.stringify(e.data) ?? 'null');
         const metadata = serialized ? (e as SerializedEvent).metadata : metadataJson((e as NewEvent).metadata);
         hash = chainHash(chainCrypto, hash, streamId, ++revision, e.id, e.type, data, metadata);
+        links[l++] = position;
+        links[l++] = link || null; // position 0 is no event: a stream's first has no link
+        params[p++] = position;
         params[p++] = e.id;
         params[p++] = streamId;
         params[p++] = revision;
         params[p++] = e.type;
         params[p++] = data;
         params[p++] = withHash(metadata, hash);
+        link = position++;
         if (p === params.length) {
-          last = this.stInsertChunk.run(params).lastInsertRowid as number;
-          if (first === -1) first = last - INSERT_CHUNK + 1;
+          this.stLinks.run(links);
+          this.stInsertChunk.run(params);
           p = 0;
+          l = 0;
         }
       }
-      rows += events.length;
-      lastRow[i] = events.length > 0 ? rows - 1 : -1;
+      lastPosition[i] = link;
       lastHash[i] = hash;
-      if (events.length > 0) pendingHashes.push(streamId, revision, hash);
+      if (events.length > 0) {
+        pendingHashes.push(streamId, revision, hash);
+        heads.push(streamId, revision, link);
+      }
     }
-    for (let q = 0; q < p; q += 6) {
-      last = this.stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5])
-        .lastInsertRowid as number;
-      if (first === -1) first = last;
-    }
-    if (rows > 0 && last !== first + rows - 1) {
-      throw new Error(`SqliteEventStore: positions of one append are not consecutive (${first}..${last} for ${rows} rows)`);
+    for (let q = 0, k = 0; q < p; q += ROW_PARAMS, k += 2) {
+      this.stLink.run(links[k], links[k + 1]);
+      this.stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6]);
     }
     params.fill(null, 0, p); // do not keep the last chunk's strings alive
-    if (rows > 0) this.pendingThrough = last;
+    writeHeads(this.stUpsertHeads, this.stUpsertHead, heads, INSERT_CHUNK);
+    if (position > first) this.pendingThrough = position - 1;
 
-    const lastPosition = new Array<number>(n);
     const results = new Array<AppendResult>(n);
     for (let i = 0; i < n; i++) {
-      const position =
-        lastRow[i] >= 0 ? first + lastRow[i] : previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
-      lastPosition[i] = position;
+      const position = lastPosition[i];
       results[i] = {
         streamId: requests[i].streamId,
         nextExpectedRevision: startRevision[i] + requests[i].events.length,
