@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   }
   try {
     // Parsed twice right before and twice right after the import, and taken together: this host's speed drifts within
-    // minutes, and single 2-second samples around one import ranged from 378k to 493k lines/s (session 8).
+    // minutes, and single samples around one import differed by up to ~20% (session 8: 593k-704k lines/s).
     process.stderr.write('bench: raw JSON.parse of the file (twice)…\n');
     const parseBefore = [await rawParseRate(file), await rawParseRate(file)];
     process.stderr.write('bench: crm import (fresh store)…\n');

@@ -90,28 +90,83 @@ type Row = [number, string, string, number, string, string, string];
 const INSERT_CHUNK = 32;
 
 /**
- * An append writes, per INSERT_CHUNK rows, their links (insertLinks, 2 values a row) and then the rows at those
- * positions (insertEvents, ROW_PARAMS values a row), and at the end each stream's new head (upsertHeads). The
- * positions go on from NEXT_POSITION: under the write lock nothing else takes them, and AUTOINCREMENT keeps `seq` at
- * or above every position ever used. A link written first is what tells STREAM_TRIGGER to leave the row alone.
+ * An append writes, per INSERT_CHUNK rows, their links and then the rows at those positions, and at the end each
+ * stream's new head (rowWriter). The positions go on from NEXT_POSITION: under the write lock nothing else takes
+ * them, and AUTOINCREMENT keeps `seq` at or above every position ever used. A link written first is what tells
+ * STREAM_TRIGGER to leave the row alone.
  */
-const ROW_PARAMS = 7;
-const insertEvents = (rows: number) =>
-  'INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES ' + new Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ');
-const insertLinks = (rows: number) => 'INSERT INTO stream_links (position, previous) VALUES ' + new Array<string>(rows).fill('(?, ?)').join(', ');
 const NEXT_POSITION = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1";
-const upsertHeads = (streams: number) =>
-  `INSERT INTO streams (stream_id, revision, position) VALUES ${new Array<string>(streams).fill('(?, ?, ?)').join(', ')}
-   ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position`;
+const values = (rows: number, row: string) => new Array<string>(rows).fill(row).join(', ');
+
+/** The statements a rowWriter runs, each for one row (or head) and for `chunk` of them. */
+interface RowStatements {
+  row: Database.Statement<unknown[]>;
+  rows: Database.Statement<unknown[]>;
+  link: Database.Statement<unknown[]>;
+  links: Database.Statement<unknown[]>;
+  head: Database.Statement<unknown[]>;
+  heads: Database.Statement<unknown[]>;
+}
+
+function prepareRowStatements(db: Database.Database, chunk: number): RowStatements {
+  const events = (n: number) => 'INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES ' + values(n, '(?, ?, ?, ?, ?, ?, ?)');
+  const links = (n: number) => 'INSERT INTO stream_links (position, previous) VALUES ' + values(n, '(?, ?)');
+  const heads = (n: number) =>
+    `INSERT INTO streams (stream_id, revision, position) VALUES ${values(n, '(?, ?, ?)')}
+     ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position`;
+  return {
+    row: db.prepare(events(1)),
+    rows: db.prepare(events(chunk)),
+    link: db.prepare(links(1)),
+    links: db.prepare(links(chunk)),
+    head: db.prepare(heads(1)),
+    heads: db.prepare(heads(chunk)),
+  };
+}
 
 /**
- * Writes the heads of an append: `heads` holds (stream id, revision, position) triples, a stream's last one winning,
- * `chunkSize` streams per statement. Without outside names: the append thread runs it from its source text.
+ * Writes one append's rows, `chunk` per statement with their links first, and then its streams' heads (a stream's
+ * last one winning). `link` is the position of the event before in its stream, 0 for a stream's first. One per
+ * append: both the calling thread and the append thread use it (written without outside names, so the append
+ * thread runs it from its source text).
  */
-function writeHeads(chunk: { run(params: unknown[]): unknown }, one: { run(...params: unknown[]): unknown }, heads: readonly (string | number)[], chunkSize: number): void {
-  const whole = heads.length - (heads.length % (3 * chunkSize));
-  for (let k = 0; k < whole; k += 3 * chunkSize) chunk.run(heads.slice(k, k + 3 * chunkSize));
-  for (let k = whole; k < heads.length; k += 3) one.run(heads[k], heads[k + 1], heads[k + 2]);
+function rowWriter(st: RowStatements, chunk: number) {
+  const params: unknown[] = new Array(chunk * 7).fill(null);
+  const links: unknown[] = new Array(chunk * 2).fill(null);
+  const heads: (string | number)[] = [];
+  let p = 0;
+  let l = 0;
+  return {
+    row(position: number, link: number, id: string, streamId: string, revision: number, type: string, data: string, metadata: string): void {
+      links[l++] = position;
+      links[l++] = link || null;
+      params[p++] = position;
+      params[p++] = id;
+      params[p++] = streamId;
+      params[p++] = revision;
+      params[p++] = type;
+      params[p++] = data;
+      params[p++] = metadata;
+      if (p === params.length) {
+        st.links.run(links);
+        st.rows.run(params);
+        p = 0;
+        l = 0;
+      }
+    },
+    head(streamId: string, revision: number, position: number): void {
+      heads.push(streamId, revision, position);
+    },
+    finish(): void {
+      for (let q = 0, k = 0; q < p; q += 7, k += 2) {
+        st.link.run(links[k], links[k + 1]);
+        st.row.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6]);
+      }
+      const whole = heads.length - (heads.length % (3 * chunk));
+      for (let k = 0; k < whole; k += 3 * chunk) st.heads.run(heads.slice(k, k + 3 * chunk));
+      for (let k = whole; k < heads.length; k += 3) st.head.run(heads[k], heads[k + 1], heads[k + 2]);
+    },
+  };
 }
 
 /** Stream ids read per query by listStreams. */
@@ -156,7 +211,7 @@ CREATE TABLE stream_links (
  * Kept by SQLite itself for any other writer of the file (a hand-written INSERT, a tool): such an event must
  * continue its stream's revisions (no gap, no repeat), gets its link, and becomes the stream's head, so a forged row
  * is read (and named by verify) with its stream. One lookup of the head serves the check and the link. The store's
- * own appends write each row's link before the row and the heads after the rows (see INSERT_CHUNK), and the WHEN
+ * own appends write each row's link before the row and the heads after the rows (see rowWriter), and the WHEN
  * leaves such a row alone. Measured on a 1M-line import (session 8): the trigger running in full for every row was
  * ~4.5 s of the append thread's ~13 s; skipped this way it saves ~0.7 s (6 alternating pairs). The rest, ~2 s, is
  * SQLite invoking a trigger per row at all: the price of keeping other writers right.
@@ -572,13 +627,9 @@ if (workerData.walPages > 0) {
     checkpointer = undefined;
   });
 }
-const ROW_PARAMS = ${ROW_PARAMS};
-const stInsert = db.prepare(${JSON.stringify(insertEvents(1))});
-const stInsertChunk = db.prepare(${JSON.stringify(insertEvents(INSERT_CHUNK))});
-const stLink = db.prepare(${JSON.stringify(insertLinks(1))});
-const stLinks = db.prepare(${JSON.stringify(insertLinks(INSERT_CHUNK))});
-const stUpsertHead = db.prepare(${JSON.stringify(upsertHeads(1))});
-const stUpsertHeads = db.prepare(${JSON.stringify(upsertHeads(INSERT_CHUNK))});
+const values = ${values.toString()};
+const rowStatements = (${prepareRowStatements.toString()})(db, CHUNK);
+const rowWriter = ${rowWriter.toString()};
 const stNextPosition = db.prepare(${JSON.stringify(NEXT_POSITION)}).pluck();
 const stHead = db.prepare(${JSON.stringify(STREAM_HEAD)}).raw();
 const stHash = db.prepare(${JSON.stringify(STREAM_HASH)}).pluck();
@@ -615,10 +666,7 @@ const plainRecent = {
   },
 };
 const rememberRecent = ${rememberRecent.toString()};
-const writeHeads = ${writeHeads.toString()};
 const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
-const params = new Array(CHUNK * ROW_PARAMS).fill(null);
-const links = new Array(CHUNK * 2).fill(null);
 class Failure extends Error {}
 
 function append(m, out) {
@@ -701,8 +749,7 @@ function append(m, out) {
   const lastHash = new Array(n);
   const first = stNextPosition.get();
   let position = first;
-  let p = 0;
-  let l = 0;
+  const writer = rowWriter(rowStatements, CHUNK);
   let r = 0;
   let v = 0;
   for (let i = 0; i < n; i++) {
@@ -719,42 +766,22 @@ function append(m, out) {
         v += layoutSize(layout);
       }
       hash = chainHash(crypto, hash, streamId, ++revision, rows[r], rows[r + 1], rows[r + 2], metadata);
-      links[l++] = position;
-      links[l++] = link || null; // position 0 is no event: a stream's first has no link
-      params[p++] = position;
-      params[p++] = rows[r];
-      params[p++] = streamId;
-      params[p++] = revision;
-      params[p++] = rows[r + 1];
-      params[p++] = rows[r + 2];
-      params[p++] = withHash(metadata, hash);
+      writer.row(position, link, rows[r], streamId, revision, rows[r + 1], rows[r + 2], withHash(metadata, hash));
       link = position++;
       out.text += rows[r + 2].length + metadata.length + 150; // ~150: id, type, stream, hash key, link and head
-      if (p === params.length) {
-        stLinks.run(links);
-        stInsertChunk.run(params);
-        p = 0;
-        l = 0;
-      }
     }
     lastPosition[i] = link;
     lastHash[i] = hash;
   }
-  for (let q = 0, k = 0; q < p; q += ROW_PARAMS, k += 2) {
-    stLink.run(links[k], links[k + 1]);
-    stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6]);
-  }
-  params.fill(null, 0, p);
   const results = []; // pushed, not new Array(n): the reply is posted (see prepareAppend)
-  const written = [];
   for (let i = 0; i < n; i++) {
     results.push(startRevision[i] + m.counts[i], lastPosition[i]);
     if (m.counts[i] > 0) {
-      written.push(m.streamIds[i], results[2 * i], lastPosition[i]);
+      writer.head(m.streamIds[i], results[2 * i], lastPosition[i]);
       out.heads.push(m.streamIds[i], cached[i], results[2 * i], lastPosition[i], lastHash[i]);
     }
   }
-  writeHeads(stUpsertHeads, stUpsertHead, written, CHUNK);
+  writer.finish();
   if (position > first) out.lastRow = position - 1;
   return results;
 }
@@ -955,14 +982,7 @@ export class SqliteEventStore implements EventStore {
   /** Set when appends run on a worker thread (option `appendThread`). */
   private readonly appendThread: AppendThread | undefined;
 
-  private readonly stInsert: Database.Statement<unknown[]>;
-  private readonly stInsertChunk: Database.Statement<unknown[]>;
-  private readonly chunkParams: unknown[] = new Array<unknown>(INSERT_CHUNK * ROW_PARAMS).fill(null);
-  private readonly chunkLinks: unknown[] = new Array<unknown>(INSERT_CHUNK * 2).fill(null);
-  private readonly stLink: Database.Statement<unknown[]>;
-  private readonly stLinks: Database.Statement<unknown[]>;
-  private readonly stUpsertHead: Database.Statement<unknown[]>;
-  private readonly stUpsertHeads: Database.Statement<unknown[]>;
+  private readonly rowStatements: RowStatements;
   private readonly stNextPosition: Database.Statement<[], number>;
   private readonly stStreamHead: Database.Statement<[string], [number, number]>;
   private readonly stStreamHash: Database.Statement<[string, number], string | null>;
@@ -1022,12 +1042,7 @@ export class SqliteEventStore implements EventStore {
     ensureSchema(db);
     this.appendThread = options.appendThread === true && !db.memory ? { pragmas, walPages, worker: undefined, replies: undefined, calls: new Map(), next: 0, tail: Promise.resolve() } : undefined;
 
-    this.stInsert = db.prepare(insertEvents(1));
-    this.stInsertChunk = db.prepare(insertEvents(INSERT_CHUNK));
-    this.stLink = db.prepare(insertLinks(1));
-    this.stLinks = db.prepare(insertLinks(INSERT_CHUNK));
-    this.stUpsertHead = db.prepare(upsertHeads(1));
-    this.stUpsertHeads = db.prepare(upsertHeads(INSERT_CHUNK));
+    this.rowStatements = prepareRowStatements(db, INSERT_CHUNK);
     this.stNextPosition = db.prepare<[], number>(NEXT_POSITION).pluck();
     this.stStreamHead = db.prepare<[string], [number, number]>(STREAM_HEAD).raw();
     this.stStreamHash = db
@@ -1295,16 +1310,12 @@ export class SqliteEventStore implements EventStore {
       if (n > 1) (inBatch ??= new Map()).set(req.streamId, i);
     }
     // Insert phase: rows go in request order, INSERT_CHUNK rows per statement, at the positions after the last one
-    // ever used, each chunk's links first; then the heads (see INSERT_CHUNK).
+    // ever used, each chunk's links first; then the heads (see rowWriter).
     /** Position of each request's stream head once it is written (its last row, or where the stream already was). */
     const lastPosition = new Array<number>(n);
-    const params = this.chunkParams;
-    const links = this.chunkLinks;
     const first = this.stNextPosition.get() as number;
     let position = first;
-    let p = 0;
-    let l = 0;
-    const heads: (string | number)[] = [];
+    const writer = rowWriter(this.rowStatements, INSERT_CHUNK);
     for (let i = 0; i < n; i++) {
       const req = requests[i];
       const events = req.events;
@@ -1317,36 +1328,17 @@ export class SqliteEventStore implements EventStore {
         const data = serialized ? (e as SerializedEvent).data : (JSON.stringify(e.data) ?? 'null');
         const metadata = serialized ? (e as SerializedEvent).metadata : metadataJson((e as NewEvent).metadata);
         hash = chainHash(chainCrypto, hash, streamId, ++revision, e.id, e.type, data, metadata);
-        links[l++] = position;
-        links[l++] = link || null; // position 0 is no event: a stream's first has no link
-        params[p++] = position;
-        params[p++] = e.id;
-        params[p++] = streamId;
-        params[p++] = revision;
-        params[p++] = e.type;
-        params[p++] = data;
-        params[p++] = withHash(metadata, hash);
+        writer.row(position, link, e.id, streamId, revision, e.type, data, withHash(metadata, hash));
         link = position++;
-        if (p === params.length) {
-          this.stLinks.run(links);
-          this.stInsertChunk.run(params);
-          p = 0;
-          l = 0;
-        }
       }
       lastPosition[i] = link;
       lastHash[i] = hash;
       if (events.length > 0) {
         pendingHashes.push(streamId, revision, hash);
-        heads.push(streamId, revision, link);
+        writer.head(streamId, revision, link);
       }
     }
-    for (let q = 0, k = 0; q < p; q += ROW_PARAMS, k += 2) {
-      this.stLink.run(links[k], links[k + 1]);
-      this.stInsert.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6]);
-    }
-    params.fill(null, 0, p); // do not keep the last chunk's strings alive
-    writeHeads(this.stUpsertHeads, this.stUpsertHead, heads, INSERT_CHUNK);
+    writer.finish();
     if (position > first) this.pendingThrough = position - 1;
 
     const results = new Array<AppendResult>(n);
