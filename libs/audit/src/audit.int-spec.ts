@@ -67,7 +67,7 @@ describe('audit over the held-out scenario', () => {
     expect(r.derived).toEqual([]);
   });
 
-  it('verify names a changed amount, a deleted event and a forged derived event done behind the system', async () => {
+  it('verify names a changed amount, a deleted event, a row inserted by hand and a forged derived event done behind the system', async () => {
     const tampered = join(dir, 'tampered');
     mkdirSync(tampered);
     // a consistent copy of the live file (its WAL included)
@@ -79,6 +79,8 @@ describe('audit over the held-out scenario', () => {
     db.prepare("UPDATE events SET data = json_set(data, '$.freightFen', json_extract(data, '$.freightFen') + 100) WHERE event_id = ?").run(shipment.event_id);
     const change = db.prepare("SELECT stream_id, revision, event_id FROM events WHERE type = 'LifecycleStageChanged' AND stream_id <> ? ORDER BY position LIMIT 1 OFFSET 50").get(shipment.stream_id) as { stream_id: string; revision: number; event_id: string };
     db.prepare('DELETE FROM events WHERE event_id = ?').run(change.event_id);
+    // a shipment inserted by hand: SQLite takes it, but no stream reaches it
+    db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) SELECT 'by-hand', stream_id, revision + 1000, type, data, metadata FROM events WHERE event_id = ?").run(shipment.event_id);
     db.close();
 
     // The forger appends through the store itself, so the chain is intact: only re-derivation can see it.
@@ -101,9 +103,11 @@ describe('audit over the held-out scenario', () => {
       // the deleted event: a gap and the broken link of the event after it, and the re-derivation misses it
       expect(r.chain).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'REVISION_GAP', streamId: change.stream_id, revision: change.revision + 1 })]));
       expect(r.derived).toEqual(expect.arrayContaining([expect.objectContaining({ customerId: change.stream_id.slice(9), eventId: change.event_id, field: 'event', found: '(missing)' })]));
+      // the row inserted by hand: in no stream
+      expect(r.chain).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'OUTSIDE_STREAM', streamId: shipment.stream_id, eventId: 'by-hand', found: 'in no stream' })]));
       // the forged event: no rule derives it
       expect(r.derived).toEqual(expect.arrayContaining([expect.objectContaining({ customerId: victim, eventId: forged, type: 'TierChanged', field: 'event', found: 'TierChanged' })]));
-      // nothing else than what these three changes explain
+      // nothing else than what these changes explain
       const streams = new Set([shipment.stream_id, change.stream_id, customerStream(victim)]);
       expect(r.chain.filter((b) => !streams.has(b.streamId))).toEqual([]);
       expect(r.derived.filter((d) => !streams.has(customerStream(d.customerId)))).toEqual([]);

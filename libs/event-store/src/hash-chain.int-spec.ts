@@ -14,10 +14,14 @@ function ev(stream: string, n: number): NewEvent {
   return { id, type: 'ShipmentPickedUp', data: { waybillNo: `W${n}`, freightFen: 1000 + n, note: '运费 "quoted"' }, metadata };
 }
 
-async function stream(store: SqliteEventStore, id: string): Promise<StoredEvent[]> {
+async function collectAll(events: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
-  for await (const e of store.readStream(id)) out.push(e);
+  for await (const e of events) out.push(e);
   return out;
+}
+
+function stream(store: SqliteEventStore, id: string): Promise<StoredEvent[]> {
+  return collectAll(store.readStream(id));
 }
 
 describe('hash chain on the SQLite store', () => {
@@ -66,9 +70,14 @@ describe('hash chain on the SQLite store', () => {
     db.prepare("UPDATE events SET data = json_set(data, '$.freightFen', 99999) WHERE stream_id = 'customer-a' AND revision = 1").run();
     // customer-a revision 3 deleted
     db.prepare("DELETE FROM events WHERE stream_id = 'customer-a' AND revision = 3").run();
-    // a forged event copied into customer-b at revision 2 with the hash of the event before it
-    const row = db.prepare("SELECT event_id, type, data, metadata FROM events WHERE stream_id = 'customer-b' AND revision = 1").get() as { data: string; metadata: string };
-    db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('forged', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(row.data, row.metadata);
+    // a forged event copied into customer-b at revision 2 with the hash of the event before it: a plain INSERT, and
+    // one written with its link and moving the head, as the store would
+    const row = db.prepare("SELECT position, event_id, type, data, metadata FROM events WHERE stream_id = 'customer-b' AND revision = 1").get() as { position: number; data: string; metadata: string };
+    db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('plain', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(row.data, row.metadata);
+    const at = (db.prepare('SELECT max(position) FROM events').pluck().get() as number) + 1;
+    db.prepare('INSERT INTO stream_links (position, previous) VALUES (?, ?)').run(at, row.position);
+    db.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (?, 'forged', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(at, row.data, row.metadata);
+    db.prepare("UPDATE streams SET revision = 2, position = ? WHERE stream_id = 'customer-b'").run(at);
     db.close();
 
     const reopened = SqliteEventStore.open(file);
@@ -81,6 +90,7 @@ describe('hash chain on the SQLite store', () => {
     expect(a[1]).toMatchObject({ expected: 'revision 3', found: 'revision 4' });
     const b = verifyChain(await stream(reopened, 'customer-b'));
     expect(b.map((x) => [x.kind, x.revision, x.eventId])).toEqual([['ALTERED', 2, 'forged']]);
+    expect((await collectAll(reopened.eventsOutsideStreams())).map((e) => e.id)).toEqual(['plain']);
     await reopened.close();
   });
 });

@@ -29,7 +29,8 @@ export function withHash(metadataJson: string, hash: string): string {
   return metadataJson.slice(0, -1) + (metadataJson.length > 2 ? ',"hash":"' : '"hash":"') + hash + '"}';
 }
 
-export type ChainBreakKind = 'ALTERED' | 'MISSING_HASH' | 'REVISION_GAP' | 'OUT_OF_ORDER';
+/** OUTSIDE_STREAM: an event in the store that no stream reaches (see EventStore.eventsOutsideStreams). */
+export type ChainBreakKind = 'ALTERED' | 'MISSING_HASH' | 'REVISION_GAP' | 'OUT_OF_ORDER' | 'OUTSIDE_STREAM';
 
 export interface ChainBreak {
   kind: ChainBreakKind;

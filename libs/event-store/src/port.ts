@@ -108,6 +108,11 @@ export interface EventStore {
    * finished. Callers that keep several appends in flight then need not track those ids themselves.
    */
   readonly reportsPendingEventIds?: boolean;
+  /**
+   * Optional, for a store in a file that other programs could write (SQLite): the events no stream reaches, i.e.
+   * written behind the store. `readAll` delivers them, `readStream` never does; verify reports them.
+   */
+  eventsOutsideStreams?(): AsyncIterable<StoredEvent>;
   /** Ids of the streams whose id starts with `prefix`, in id order. */
   listStreams(prefix: string): AsyncIterable<string>;
   /** Position of the last event in the store, START if empty. */

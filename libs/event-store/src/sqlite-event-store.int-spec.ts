@@ -38,9 +38,9 @@ function nextWithin<T>(it: AsyncIterator<T>, ms: number): Promise<IteratorResult
 }
 
 /**
- * Another process writing to the same file with plain better-sqlite3 (no notification reaches us).
- * It inserts one event for `streamId` at `revision` inside BEGIN IMMEDIATE, prints "locked",
- * holds the write lock for `holdMs`, commits and prints "committed".
+ * Another process writing to the same file with plain better-sqlite3 (no notification reaches us), the way a
+ * store does: inside BEGIN IMMEDIATE it writes one event for `streamId` at `revision` with its link and the
+ * stream's new head, prints "locked", holds the write lock for `holdMs`, commits and prints "committed".
  */
 function otherProcessAppend(file: string, streamId: string, revision: number, holdMs: number, eventId: string = randomUUID()) {
   const script = `
@@ -48,9 +48,15 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
     const db = new Database(${JSON.stringify(file)});
     db.pragma('busy_timeout = 5000');
     db.exec('BEGIN IMMEDIATE');
-    db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(${JSON.stringify(eventId)}, ${JSON.stringify(streamId)}, ${revision}, 'FromOtherProcess', '{"other":true}',
+    const stream = ${JSON.stringify(streamId)};
+    const position = db.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").pluck().get();
+    const head = db.prepare('SELECT position FROM streams WHERE stream_id = ?').pluck().get(stream);
+    db.prepare('INSERT INTO stream_links (position, previous) VALUES (?, ?)').run(position, head ?? null);
+    db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(position, ${JSON.stringify(eventId)}, stream, ${revision}, 'FromOtherProcess', '{"other":true}',
         JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }));
+    db.prepare('INSERT INTO streams (stream_id, revision, position) VALUES (?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position')
+      .run(stream, ${revision}, position);
     process.stdout.write('locked\\n');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${holdMs});
     db.exec('COMMIT');
@@ -474,29 +480,33 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(3);
+        expect(check.pragma('user_version', { simple: true })).toBe(4);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual([]);
+        expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
       } finally {
         check.close();
       }
     });
 
-    it('converts a version-2 file, whose trigger ran for every row, keeping its streams; the store then links its own rows', async () => {
+    it.each([
+      [2, ''],
+      [3, 'WHEN NOT EXISTS (SELECT 1 FROM stream_links WHERE position = NEW.position)'],
+    ])('converts a version-%i file, whose trigger kept the links, keeping its streams; the trigger is dropped', async (version, when) => {
       mkdirSync(join(dir, 'a', 'b'), { recursive: true });
       const db = new Database(file);
-      // The version-2 layout as it was created: the same tables, and a trigger for every inserted row.
+      // The layout as it was created: the same tables, and a trigger that linked the rows (version 3: those without a link).
       db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, stream_id TEXT NOT NULL,
           revision INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL);
         CREATE TABLE streams (stream_id TEXT PRIMARY KEY, revision INTEGER NOT NULL, position INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE stream_links (position INTEGER PRIMARY KEY, previous INTEGER);
-        CREATE TRIGGER events_continue_stream AFTER INSERT ON events BEGIN
+        CREATE TRIGGER events_continue_stream AFTER INSERT ON events ${when} BEGIN
           INSERT INTO stream_links (position, previous)
             SELECT NEW.position, CASE WHEN NEW.revision = coalesce(h.revision, -1) + 1 THEN h.position ELSE RAISE(ABORT, 'event revision does not continue its stream') END
             FROM (SELECT 1) LEFT JOIN streams h ON h.stream_id = NEW.stream_id;
           INSERT INTO streams (stream_id, revision, position) VALUES (NEW.stream_id, NEW.revision, NEW.position)
             ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position;
         END;
-        PRAGMA user_version = 2;`);
+        PRAGMA user_version = ${version};`);
       const insert = db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
       const old = [...evs(3)];
       [['s', 0], ['t', 0], ['s', 1]].forEach(([stream, revision], i) =>
@@ -519,8 +529,8 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(3);
-        expect(check.prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger'").pluck().get()).toMatch(/WHEN NOT EXISTS/);
+        expect(check.pragma('user_version', { simple: true })).toBe(4);
+        expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
         expect(check.prepare('SELECT position, previous FROM stream_links ORDER BY position').raw().all()).toEqual([
           [1, null], [2, null], [3, 1], [4, 3], [5, 4], [6, null], [7, 5],
         ]);
@@ -529,20 +539,34 @@ describe('SqliteEventStore', () => {
       }
     });
 
-    it('refuses, in SQLite itself, a row that skips or repeats a revision of its stream', async () => {
+    it('names the rows written behind it into no stream: without a link, or linked where no head reaches them', async () => {
       const store = openStore();
       await store.append('s', evs(2), NO_STREAM);
+      await store.append('t', evs(1), NO_STREAM);
+      expect(await collect(store.eventsOutsideStreams())).toEqual([]);
       const db = new Database(file);
       try {
-        const insert = db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, 's', ?, 'Tested', '{}', '{}')");
-        expect(() => insert.run(randomUUID(), 3)).toThrow('event revision does not continue its stream');
-        expect(() => insert.run(randomUUID(), 1)).toThrow('event revision does not continue its stream');
-        insert.run(randomUUID(), 2); // continues it: allowed, and the stream's head moves
+        // A plain INSERT, as SQLite takes it: no link, the head stays.
+        db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('plain', 's', 2, 'Tested', '{}', '{}')").run();
       } finally {
         db.close();
       }
-      expect(await store.streamRevision('s')).toBe(2);
-      expect((await collect(store.readStream('s'))).map((e) => e.revision)).toEqual([0, 1, 2]);
+      expect(await store.streamRevision('s')).toBe(1);
+      expect((await collect(store.readStream('s'))).map((e) => e.revision)).toEqual([0, 1]);
+      expect((await collect(store.eventsOutsideStreams())).map((e) => [e.id, e.streamId, e.revision, e.position])).toEqual([['plain', 's', 2, 4n]]);
+
+      // A row with a link to the head of t, but t's head not moved: linked, and still in no stream. A row deleted by
+      // hand keeps its link and is not named (verify reports the gap it leaves).
+      const again = new Database(file);
+      try {
+        again.prepare('INSERT INTO stream_links (position, previous) VALUES (5, 3)').run();
+        again.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (5, 'linked', 't', 1, 'Tested', '{}', '{}')").run();
+        again.prepare('DELETE FROM events WHERE position = 1').run();
+      } finally {
+        again.close();
+      }
+      expect((await collect(store.eventsOutsideStreams())).map((e) => e.id)).toEqual(['plain', 'linked']);
+      expect((await collect(store.readStream('t'))).map((e) => e.position)).toEqual([3n]);
     });
   });
 

@@ -92,8 +92,7 @@ const INSERT_CHUNK = 32;
 /**
  * An append writes, per INSERT_CHUNK rows, their links and then the rows at those positions, and at the end each
  * stream's new head (rowWriter). The positions go on from NEXT_POSITION: under the write lock nothing else takes
- * them, and AUTOINCREMENT keeps `seq` at or above every position ever used. A link written first is what tells
- * STREAM_TRIGGER to leave the row alone.
+ * them, and AUTOINCREMENT keeps `seq` at or above every position ever used.
  */
 const NEXT_POSITION = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1";
 const values = (rows: number, row: string) => new Array<string>(rows).fill(row).join(', ');
@@ -182,7 +181,7 @@ const READ_REPLAY = READ_ALL.replace(COLUMNS, REPLAY_COLUMNS);
 const READ_REPLAY_PREFIX = READ_ALL_PREFIX.replace(COLUMNS, REPLAY_COLUMNS);
 
 /** Version of the file layout below, kept in `PRAGMA user_version` (0: a file of an earlier layout, or a new one). */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const EVENTS_TABLE = (name: string) => `
 CREATE TABLE ${name} (
@@ -208,27 +207,17 @@ CREATE TABLE stream_links (
 );`;
 
 /**
- * Kept by SQLite itself for any other writer of the file (a hand-written INSERT, a tool): such an event must
- * continue its stream's revisions (no gap, no repeat), gets its link, and becomes the stream's head, so a forged row
- * is read (and named by verify) with its stream. One lookup of the head serves the check and the link. The store's
- * own appends write each row's link before the row and the heads after the rows (see rowWriter), and the WHEN
- * leaves such a row alone. Measured on a 1M-line import (session 8): the trigger running in full for every row was
- * ~4.5 s of the append thread's ~13 s; skipped this way it saves ~0.7 s (6 alternating pairs). The rest, ~2 s, is
- * SQLite invoking a trigger per row at all: the price of keeping other writers right.
+ * Version 2 and 3 kept links and heads by a trigger for every inserted row, so that a row another tool inserted
+ * joined its stream (and version 2 for the store's own rows too). Measured on a 1M-line import (session 9): the
+ * trigger, even guarded to act only on rows without a link, was ~2 s of the append thread's ~12-13 s (1.2-2.5 s
+ * in 3 alternating pairs). Version 4 has none: the store's appends write links and heads themselves, and a row
+ * written behind the store is in no stream, which `eventsOutsideStreams` (and so `crm verify`) names.
  */
-const STREAM_TRIGGER = `
-CREATE TRIGGER events_continue_stream AFTER INSERT ON events
-WHEN NOT EXISTS (SELECT 1 FROM stream_links WHERE position = NEW.position) BEGIN
-  INSERT INTO stream_links (position, previous)
-    SELECT NEW.position, CASE WHEN NEW.revision = coalesce(h.revision, -1) + 1 THEN h.position ELSE RAISE(ABORT, 'event revision does not continue its stream') END
-    FROM (SELECT 1) LEFT JOIN streams h ON h.stream_id = NEW.stream_id;
-  INSERT INTO streams (stream_id, revision, position) VALUES (NEW.stream_id, NEW.revision, NEW.position)
-    ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position;
-END;`;
+const OLD_STREAM_TRIGGER = 'events_continue_stream';
 
 /**
- * Creates the tables of a new file, or brings a file of an earlier layout to this one: version 2 had the same
- * tables and a trigger that ran for every row (it is replaced); before that `events` had `UNIQUE(stream_id, revision)`
+ * Creates the tables of a new file, or brings a file of an earlier layout to this one: versions 2 and 3 had the same
+ * tables and a trigger (it is dropped); before that `events` had `UNIQUE(stream_id, revision)`
  * (and before that `UNIQUE(event_id)`), and the table is copied without them, and the stream heads and links are
  * derived from its rows. Under the write lock, so two processes opening the file do it once.
  */
@@ -239,8 +228,8 @@ function ensureSchema(db: Database.Database): void {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION) {
       const legacy = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get() !== undefined;
-      if (!legacy) db.exec(EVENTS_TABLE('events') + STREAM_TABLES + STREAM_TRIGGER);
-      else if (version === 2) db.exec('DROP TRIGGER events_continue_stream;' + STREAM_TRIGGER);
+      if (!legacy) db.exec(EVENTS_TABLE('events') + STREAM_TABLES);
+      else if (version === 2 || version === 3) db.exec(`DROP TRIGGER IF EXISTS ${OLD_STREAM_TRIGGER}`);
       else {
         const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined;
         db.exec(`${EVENTS_TABLE('events_copy')}
@@ -251,8 +240,7 @@ function ensureSchema(db: Database.Database): void {
           INSERT INTO stream_links (position, previous)
             SELECT position, lag(position) OVER (PARTITION BY stream_id ORDER BY revision) FROM events;
           INSERT INTO streams (stream_id, revision, position)
-            SELECT stream_id, revision, position FROM (SELECT stream_id, revision, position, row_number() OVER (PARTITION BY stream_id ORDER BY revision DESC) AS n FROM events) WHERE n = 1;
-          ${STREAM_TRIGGER}`);
+            SELECT stream_id, revision, position FROM (SELECT stream_id, revision, position, row_number() OVER (PARTITION BY stream_id ORDER BY revision DESC) AS n FROM events) WHERE n = 1;`);
         // Positions are never reused, also those of rows deleted from the end before the copy.
         if (seq !== undefined) {
           db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'events', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')").run();
@@ -275,7 +263,7 @@ const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE p
 
 /**
  * Positions of a stream's events from revision @from on, oldest first: from the head back along the links while
- * the revision is above @from (each link is one revision back: appends and the trigger let no stream skip one).
+ * the revision is above @from (each link is one revision back: appends let no stream skip one).
  */
 const STREAM_POSITIONS = `
 WITH RECURSIVE chain (position, revision) AS (
@@ -290,6 +278,22 @@ SELECT position FROM chain WHERE revision >= @from ORDER BY position`;
  * file by hand is simply missing (verify reports the gap).
  */
 const ROWS_AT = `SELECT ${COLUMNS} FROM events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position`;
+
+/** Rows without a link: written behind the store, so in no stream (one pass over both tables: ~0.5 s per 1.34M rows). */
+const UNLINKED_ROWS = `SELECT ${COLUMNS} FROM events e WHERE NOT EXISTS (SELECT 1 FROM stream_links l WHERE l.position = e.position) ORDER BY position`;
+/**
+ * How many links no head reaches: more links than the streams' revisions count means a link was written behind the
+ * store too (deleting a row keeps its link, so that alone never makes it positive).
+ */
+const LINKS_BEYOND_HEADS = 'SELECT (SELECT count(*) FROM stream_links) - (SELECT coalesce(sum(revision + 1), 0) FROM streams)';
+/** Rows no stream head reaches along the links (UNION: a forged loop ends). ~8 s per 1.34M rows: only when needed. */
+const UNREACHED_ROWS = `
+WITH RECURSIVE reached (position) AS (
+  SELECT position FROM streams
+  UNION
+  SELECT l.previous FROM reached r JOIN stream_links l ON l.position = r.position WHERE l.previous IS NOT NULL
+)
+SELECT ${COLUMNS} FROM events WHERE position NOT IN (SELECT position FROM reached) ORDER BY position`;
 
 function toStored(r: Row): StoredEvent {
   return {
@@ -952,13 +956,13 @@ const notifiers = new Map<string, Notifier>();
 /**
  * Embedded event store on SQLite (better-sqlite3).
  *
- * Layout (schema version 3; older files are converted when opened, see ensureSchema): the `events` table, whose
+ * Layout (schema version 4; older files are converted when opened, see ensureSchema): the `events` table, whose
  * `position` is the rowid (AUTOINCREMENT, so a position is never reused), has no index besides it, so every
  * append only adds pages at its end. A stream is found through `streams` (each stream's head: revision and
- * position) and `stream_links` (per event, the position of the one before it in its stream). Appends write both
- * themselves; a trigger keeps them for rows anyone else inserts, and refuses such a row when it does not continue
- * its stream's revisions (STREAM_TRIGGER). Reading a stream walks the links back from its head. Measured on an import of 1M events over 20k streams: an index on
- * `(stream_id, revision)` made each commit rewrite a leaf page for nearly every stream it touched, 5.5 GB
+ * position) and `stream_links` (per event, the position of the one before it in its stream), which appends write
+ * with the rows. Reading a stream walks the links back from its head. A row written into the file behind the
+ * store (a hand-written INSERT) is in no stream: `eventsOutsideStreams` finds it (see OLD_STREAM_TRIGGER).
+ * Measured on an import of 1M events over 20k streams: an index on `(stream_id, revision)` made each commit rewrite a leaf page for nearly every stream it touched, 5.5 GB
  * written for an 850 MB file, and cost the append thread ~20 s; with the links the thread takes ~14 s.
  *
  * Event ids have no SQLite index: their uniqueness is kept by an in-memory index, an EventIdSet of
@@ -1567,6 +1571,16 @@ export class SqliteEventStore implements EventStore {
       if (page.length < STREAM_PAGE) return;
       after = page[page.length - 1];
     }
+  }
+
+  /**
+   * Rows written into the file behind the store: without a link (a plain INSERT), or linked where no stream head
+   * reaches them. readAll delivers them, no readStream does; `crm verify` names them.
+   */
+  async *eventsOutsideStreams(): AsyncGenerator<StoredEvent> {
+    this.assertOpen();
+    const beyond = this.db.prepare<[], number>(LINKS_BEYOND_HEADS).pluck().get() as number;
+    for (const row of this.db.prepare<[], Row>(beyond > 0 ? UNREACHED_ROWS : UNLINKED_ROWS).raw().all()) yield toStored(row);
   }
 
   headPosition(): Promise<Position> {
