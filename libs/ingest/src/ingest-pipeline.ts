@@ -1,6 +1,6 @@
 import { parseUpstreamLine, UpstreamEvent, validateUpstream, Validation } from '@crm/contracts';
 import { EventStore, Position, WrongExpectedVersionError } from '@crm/event-store';
-import { CommandEnvelope, CustomerWriter, HandleResult } from './customer-writer';
+import { CommandEnvelope, CustomerWriter, HandleResult, withoutEventIdChecks } from './customer-writer';
 import { LINE_BATCHES, NdjsonSource, type RawInput } from './ndjson';
 
 export type { RawInput } from './ndjson';
@@ -75,12 +75,12 @@ export class IngestPipeline {
         const later = inFlight.splice(0);
         const outcomes = await Promise.allSettled(later.map((l) => l.commit)); // nothing may still write when this returns
         if (!(err instanceof WrongExpectedVersionError)) throw err;
-        count(await this.writer.handle(f.commands)); // reloads and decides again
+        count(await this.writer.handle(withoutEventIdChecks(f.commands))); // reloads and decides again
         // A later batch that went through shares no stream with it (its expected revisions held); the others are redone in order.
         for (let i = 0; i < later.length; i++) {
           const o = outcomes[i];
           if (o.status === 'fulfilled') count(o.value);
-          else if (o.reason instanceof WrongExpectedVersionError) count(await this.writer.handle(later[i].commands));
+          else if (o.reason instanceof WrongExpectedVersionError) count(await this.writer.handle(withoutEventIdChecks(later[i].commands)));
           else throw o.reason;
         }
       }
@@ -92,7 +92,8 @@ export class IngestPipeline {
       const fresh = await this.screen(batch, options.source, result, trackIds ? inFlight.map((f) => f.ids as Set<string>) : []);
       batch.length = 0;
       if (fresh.length > 0) {
-        const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough } }));
+        // Screened against the store's unique ids and the batches in flight: the decider need not check them again.
+        const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough, eventIdChecked: true } }));
         const commit = (await this.writer.decide(commands)).commit();
         commit.catch(() => undefined); // awaited by settleOldest(); this only keeps the rejection from being reported as unhandled
         inFlight.push({ commands, commit, ids: trackIds ? new Set(fresh.map((e) => e.eventId)) : null });

@@ -5,6 +5,12 @@ export interface RecordFact {
   type: 'RecordFact';
   event: UpstreamEvent;
   closedThrough?: string | null;
+  /**
+   * The caller has checked that no recorded event, of any customer, has this eventId (the write side screens every
+   * fact against the store's unique ids first), so the decider skips its own duplicate check. A caller that has not,
+   * or whose check may be stale (after a concurrent writer was met), leaves it out.
+   */
+  eventIdChecked?: boolean;
 }
 
 /** Close calendar month `month` (YYYY-MM) for this customer: the tier decision of DESIGN §4.1. */

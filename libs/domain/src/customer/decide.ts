@@ -173,7 +173,7 @@ class Decision {
 
   recordFact(cmd: RecordFact): void {
     const e: UpstreamEvent = cmd.event;
-    if (this.s.ids.has(e.eventId)) return; // the same eventId again changes nothing, whatever its payload
+    if (cmd.eventIdChecked !== true && this.s.ids.has(e.eventId)) return; // the same eventId again changes nothing, whatever its payload
     const T = parseInstant(e.occurredAt);
     const wasKnown = this.s.known;
     const clockBefore = this.s.clock;

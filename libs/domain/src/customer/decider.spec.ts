@@ -4,6 +4,7 @@ import { createCustomerDecider, customerDecider } from './decide';
 import { POLICY_V1, PolicyBook, tierFor } from '../policy';
 import { formatInstant, monthOf, parseInstant } from '../calendar';
 import { addContribution, contributionOf, contributionsByMonth, type MonthContribution } from './state';
+import type { RecordFact } from './commands';
 
 const types = (events: DomainEvent[]) => events.map((e) => e.type);
 const stageChanges = (events: DomainEvent[]) =>
@@ -282,6 +283,18 @@ describe('customer decider — idempotency', () => {
     g.when(ship('2026-03-10T10:00:00+08:00', 1000, { eventId: '11111111-1111-4111-8111-111111111111' })).thenNothing();
     g.when(ship('2026-04-10T10:00:00+08:00', 999_999, { eventId: '11111111-1111-4111-8111-111111111111' })).thenNothing();
     g.when(register('2026-04-10T10:00:00+08:00')).thenOfType(['CustomerRegistered'], [{ type: 'CustomerRegistered' }]);
+  });
+
+  it("a fact whose eventId the caller checked against every recorded event is decided without the decider's own check, to the same events", () => {
+    const history = [register('2026-01-02T09:00:00+08:00'), ship('2026-01-05T10:00:00+08:00', 40_000), close('2026-01')];
+    const fact = ship('2026-03-20T10:00:00+08:00', 1000) as RecordFact;
+    const plain = spec().given(...history).when(fact).events;
+    expect(types(plain)).toEqual(['LifecycleStageChanged', 'ShipmentPickedUp', 'LifecycleStageChanged']); // to WINBACK after 60 days, and back
+    expect(spec().given(...history).when({ ...fact, eventIdChecked: true }).events).toEqual(plain);
+    // The flag is the caller's word: an id it wrongly vouches for is decided as new (the store's unique ids refuse it).
+    const first = ship('2026-03-10T10:00:00+08:00', 1000, { eventId: '22222222-2222-4222-8222-222222222222' }) as RecordFact;
+    spec().given(first).when({ ...first, eventIdChecked: true }).thenOfType(['ShipmentPickedUp'], [{ type: 'ShipmentPickedUp' }]);
+    spec().given(first).when(first).thenNothing();
   });
 });
 
