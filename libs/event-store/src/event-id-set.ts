@@ -1,32 +1,11 @@
-/**
- * Value of each hex digit by char code; 16 for every other char. Only 'a'-'f': 'A' must stay a different id.
- * Covers all 65,536 char codes (64 KiB) so the hot loop needs no range check.
- */
-const HEX = new Uint8Array(0x10000).fill(16);
-for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
-
-/** Where the 32 hex digits of UUID text are (around the dashes at 8, 13, 18 and 23). */
-const DIGITS = Uint8Array.from({ length: 36 }, (_, i) => i).filter((i) => i !== 8 && i !== 13 && i !== 18 && i !== 23);
+import { uuidWords } from '@crm/contracts';
 
 /** The 128 bits of the id parsed last, as four words (a typed array, so no number is boxed per call). */
 const KEY = new Int32Array(4);
 
-/**
- * Parses canonical lowercase UUID text (8-4-4-4-12 hex digits) into KEY. Anything else returns false and
- * is kept as a string: only text that maps one to one onto 128 bits may take the fast path.
- */
+/** Parses canonical lowercase UUID text into KEY; anything else returns false and is kept as a string. */
 function parseUuid(id: string): boolean {
-  if (id.length !== 36) return false;
-  if (id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return false; // '-'
-  let any = 0; // OR of all digit values: 16 or more if one char was not a digit
-  let w = 0;
-  for (let k = 0; k < 32; k++) {
-    const d = HEX[id.charCodeAt(DIGITS[k])];
-    any |= d;
-    w = (w << 4) | d; // after 8 digits the earlier ones have been shifted out
-    if ((k & 7) === 7) KEY[k >> 3] = w;
-  }
-  return any < 16;
+  return uuidWords(id, KEY, 0);
 }
 
 /** A local binding: a lookup of the global `Math` per call is slow inside vm contexts such as jest's. */
