@@ -66,4 +66,36 @@ describe('two writers on the same customers', () => {
       await b.close();
     }
   });
+
+  it('records every fact once when both import the same lines at the same time: the later copy is a duplicate, not an error', async () => {
+    const file = join(dir, 'same.ndjson');
+    await writeBenchFile(file, 4_000, 30, 11);
+    const lines: RawInput[] = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((raw, i) => ({ line: i + 1, raw }));
+    const a = openEmbeddedWriteSide(join(dir, 'same'));
+    const b = openEmbeddedWriteSide(join(dir, 'same'));
+    try {
+      const [ra, rb] = await Promise.all([
+        a.pipeline.ingest(lines, { source: 'a', batchSize: 53 }),
+        b.pipeline.ingest(lines, { source: 'b', batchSize: 47 }),
+      ]);
+      expect([ra.rejected, rb.rejected]).toEqual([0, 0]);
+      expect(ra.accepted + rb.accepted).toBe(lines.length);
+      expect(ra.duplicates + rb.duplicates).toBe(lines.length);
+      const ids = new Set<string>();
+      const streams = new Map<string, StoredEvent[]>();
+      for await (const e of a.store.readAll()) {
+        expect(ids.has(e.id)).toBe(false);
+        ids.add(e.id);
+        streams.set(e.streamId, [...(streams.get(e.streamId) ?? []), e]);
+      }
+      expect([...streams.values()].flatMap((events) => verifyChain(events))).toEqual([]);
+      for (const l of lines) expect(ids.has((JSON.parse((l as { raw: string }).raw) as { eventId: string }).eventId)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });

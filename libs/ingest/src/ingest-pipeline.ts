@@ -1,5 +1,5 @@
 import { parseUpstreamLine, UpstreamEvent, validateUpstream, Validation } from '@crm/contracts';
-import { EventStore, Position, WrongExpectedVersionError } from '@crm/event-store';
+import { DuplicateEventIdError, EventStore, Position, WrongExpectedVersionError } from '@crm/event-store';
 import { CommandEnvelope, CustomerWriter, HandleResult, withoutEventIdChecks } from './customer-writer';
 import { LINE_BATCHES, NdjsonSource, type RawInput } from './ndjson';
 
@@ -65,7 +65,29 @@ export class IngestPipeline {
       else result.duplicates++;
       if (r.position !== null && (position === null || r.position > position)) position = r.position;
     };
-    /** Waits for the oldest batch in flight. If it met a concurrent writer, every batch after it was decided on states that did not hold. */
+    /**
+     * Decides and appends a batch again on the store as it is now (the writer reloads the states): facts another
+     * writer recorded meanwhile, for any customer, are duplicates now.
+     */
+    const redo = async (commands: readonly CommandEnvelope[]): Promise<void> => {
+      for (let attempt = 0; ; attempt++) {
+        const known = await this.store.existingEventIds(commands.flatMap((c) => (c.command.type === 'RecordFact' ? [c.command.event.eventId] : [])));
+        const rest = commands.filter((c) => c.command.type !== 'RecordFact' || !known.has(c.command.event.eventId));
+        result.duplicates += commands.length - rest.length;
+        commands = rest;
+        if (commands.length === 0) return;
+        try {
+          count(await this.writer.handle(withoutEventIdChecks(commands)));
+          return;
+        } catch (err) {
+          if (!(err instanceof DuplicateEventIdError) || attempt >= MAX_REDO) throw err; // recorded by another writer once more
+        }
+      }
+    };
+    /**
+     * Waits for the oldest batch in flight. If it met a concurrent writer (a stream moved on, or an eventId recorded
+     * meanwhile), every batch after it was decided on states that did not hold.
+     */
     const settleOldest = async (): Promise<void> => {
       const f = inFlight.shift() as (typeof inFlight)[number];
       try {
@@ -74,13 +96,13 @@ export class IngestPipeline {
       } catch (err) {
         const later = inFlight.splice(0);
         const outcomes = await Promise.allSettled(later.map((l) => l.commit)); // nothing may still write when this returns
-        if (!(err instanceof WrongExpectedVersionError)) throw err;
-        count(await this.writer.handle(withoutEventIdChecks(f.commands))); // reloads and decides again
+        if (!metConcurrentWriter(err)) throw err;
+        await redo(f.commands);
         // A later batch that went through shares no stream with it (its expected revisions held); the others are redone in order.
         for (let i = 0; i < later.length; i++) {
           const o = outcomes[i];
           if (o.status === 'fulfilled') count(o.value);
-          else if (o.reason instanceof WrongExpectedVersionError) count(await this.writer.handle(withoutEventIdChecks(later[i].commands)));
+          else if (metConcurrentWriter(o.reason)) await redo(later[i].commands);
           else throw o.reason;
         }
       }
@@ -163,6 +185,14 @@ export class IngestPipeline {
     }
     return fresh;
   }
+}
+
+/** Times a batch is redone while other writers keep recording its eventIds first. */
+const MAX_REDO = 10;
+
+/** An append refused because another writer got there first: the batch can be decided again. */
+function metConcurrentWriter(err: unknown): boolean {
+  return err instanceof WrongExpectedVersionError || err instanceof DuplicateEventIdError;
 }
 
 /** Whether one of the sets has the id. */
