@@ -234,6 +234,10 @@ export function describeEventStoreContract(
         expect(await readOurs(before)).toHaveLength(2);
       });
 
+      it('says whether it refuses an event id that is already recorded (refusesDuplicateEventIds)', () => {
+        expect(store.refusesDuplicateEventIds === true).toBe(rejectsDuplicates);
+      });
+
       (rejectsDuplicates ? it : it.skip)('rejects an event id that is already recorded, appending nothing', async () => {
         const events = newEvents(2);
         await store.append(stream('a'), events, NO_STREAM);

@@ -109,6 +109,12 @@ export interface EventStore {
    */
   readonly reportsPendingEventIds?: boolean;
   /**
+   * Optional: true when an append whose event id is already recorded (by anyone, in any stream) fails with
+   * DuplicateEventIdError and writes nothing. A caller that screened its ids with `existingEventIds` can then
+   * rely on that check even if another writer records one of them before its append.
+   */
+  readonly refusesDuplicateEventIds?: boolean;
+  /**
    * Optional, for a store in a file that other programs could write (SQLite): the events no stream reaches, i.e.
    * written behind the store. `readAll` delivers them, `readStream` never does; verify reports them.
    */

@@ -1537,6 +1537,9 @@ export class SqliteEventStore implements EventStore {
   /** The ids of an append are reserved in the index when it is handed to the append thread (see appendOnThread). */
   readonly reportsPendingEventIds = true;
 
+  /** Every append checks its ids against the index caught up under the write lock (see the class comment). */
+  readonly refusesDuplicateEventIds = true;
+
   existingEventIds(ids: readonly string[]): Promise<Set<string>> {
     try {
       this.assertOpen();

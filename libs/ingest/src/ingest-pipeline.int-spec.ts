@@ -70,3 +70,49 @@ describe('ingest pipeline: an eventId repeated while its first copy is still bei
     }
   });
 });
+
+/**
+ * A fact another writer recorded after this pipeline screened its ids (the race, made permanent here by a store
+ * whose `existingEventIds` never knows anything): with a store that refuses a recorded id (SQLite) the append fails
+ * and the batch is redone; with one that does not (as EventStoreDB), the decider must check the stream itself.
+ */
+describe('ingest pipeline: a fact recorded by another writer after the screen', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-pipeline-race-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ['a store that refuses recorded ids', true],
+    ['a store that does not', false],
+  ])('%s records it once, and counts the second copy as a duplicate', async (_name, refuses) => {
+    const data = join(dir, refuses ? 'refuses' : 'not');
+    const sqlite = SqliteEventStore.open(join(data, 'events.sqlite'), { appendThread: true });
+    // The other writer: it recorded id(1) through the same store.
+    const other = createWriteSide(sqlite, new SqliteQuarantine(join(data, 'other.sqlite')));
+    await other.pipeline.ingest([{ line: 1, raw: pickup(id(1), '2026-01-05T10:00:00+08:00', 1000) }], { source: 'other' });
+    const facade = Object.create(sqlite) as EventStore;
+    Object.defineProperty(facade, 'refusesDuplicateEventIds', { value: refuses });
+    facade.existingEventIds = () => Promise.resolve(new Set<string>()); // the screen misses it
+    // What a store that does not refuse it would have recorded twice (this one is SQLite underneath, which refuses).
+    const reached: string[] = [];
+    facade.appendMany = async (requests: AppendRequest[]): Promise<AppendResult[]> => {
+      const recorded = await sqlite.existingEventIds(requests.flatMap((q) => q.events.map((e) => e.id)));
+      reached.push(...recorded);
+      return sqlite.appendMany(requests);
+    };
+    const w = createWriteSide(facade, new SqliteQuarantine(join(data, 'quarantine.sqlite')));
+    try {
+      const r = await w.pipeline.ingest(
+        [pickup(id(1), '2026-01-05T10:00:00+08:00', 1000), pickup(id(2), '2026-01-06T10:00:00+08:00', 2000)].map((raw, i) => ({ line: i + 1, raw })),
+        { source: 'test' },
+      );
+      expect({ accepted: r.accepted, duplicates: r.duplicates }).toEqual({ accepted: 1, duplicates: 1 });
+      const facts = (await streamEvents(sqlite, customerStream('C1'))).filter((e) => e.type === 'ShipmentPickedUp');
+      expect(facts.map((e) => e.id)).toEqual([id(1), id(2)]);
+      // Only a store that refuses it may be handed the recorded id: the decider skipped its check on the store's word.
+      expect(reached).toEqual(refuses ? [id(1)] : []);
+    } finally {
+      await w.close();
+      await other.close();
+    }
+  });
+});

@@ -59,6 +59,7 @@ export class IngestPipeline {
     const inFlight: { commands: CommandEnvelope[]; commit: Promise<HandleResult>; ids: Set<string> | null }[] = [];
     // A store that reports the ids of appends in flight itself (SQLite reserves them in its index) spares a Set per batch.
     const trackIds = this.store.reportsPendingEventIds !== true;
+    const eventIdChecked = this.store.refusesDuplicateEventIds === true;
 
     const count = (r: HandleResult) => {
       for (const o of r.outcomes) if (o === 'recorded') result.accepted++;
@@ -114,8 +115,10 @@ export class IngestPipeline {
       const fresh = await this.screen(batch, options.source, result, trackIds ? inFlight.map((f) => f.ids as Set<string>) : []);
       batch.length = 0;
       if (fresh.length > 0) {
-        // Screened against the store's unique ids and the batches in flight: the decider need not check them again.
-        const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough, eventIdChecked: true } }));
+        // Screened against the store's ids and the batches in flight: the decider need not check them again when the
+        // store refuses an id recorded meanwhile (EventStoreDB does not: a fact another process recorded between this
+        // screen and the load of its stream would be recorded twice).
+        const commands: CommandEnvelope[] = fresh.map((event) => ({ customerId: event.customerId, command: { type: 'RecordFact', event, closedThrough, eventIdChecked } }));
         const commit = (await this.writer.decide(commands)).commit();
         commit.catch(() => undefined); // awaited by settleOldest(); this only keeps the rejection from being reported as unhandled
         inFlight.push({ commands, commit, ids: trackIds ? new Set(fresh.map((e) => e.eventId)) : null });
