@@ -56,28 +56,41 @@ export function compileRules(cls: new () => object): Field[] {
   return [...fields.values()];
 }
 
-/** Runs compiled rules on `source`, copying the declared fields (only those) into `out`. */
-function check(fields: Field[], source: Record<string, unknown>, prefix: string, errors: string[], out: Record<string, unknown>): void {
-  // One arguments object per call, updated per rule: the constraints only read it while validating.
-  const args: ValidationArguments = { value: undefined, constraints: [], targetName: '', object: source, property: '' };
+/** Runs a class's rules on `source`, copying the declared fields (only those) into `out`; messages name `prefix` + field. */
+type Check = (source: Record<string, unknown>, prefix: string, errors: string[], out: Record<string, unknown>) => void;
+
+/**
+ * The rules of one class as one function, generated once: a property read and write per field by its literal
+ * name and a call per rule at a call site of its own. Measured on the 1M-line bench file: the same rules through one
+ * generic loop (a keyed read and write per field, every rule called from one call site) cost ~1.0 µs a message on
+ * top of its JSON.parse, this ~0.7 µs (3 alternating runs: 0.15-0.4 s less CPU).
+ */
+function compileCheck(fields: Field[]): Check {
+  const rules: Rule['validate'][] = [];
+  const args: ValidationArguments[] = [];
+  const messages: string[] = [];
+  const body: string[] = ['let v;'];
   for (const f of fields) {
-    const value = source[f.property];
-    if (f.optional && (value === undefined || value === null)) continue;
-    out[f.property] = value;
-    args.value = value;
-    args.property = f.property;
-    for (const r of f.rules) {
-      args.constraints = r.constraints;
-      if (!r.validate(value, args)) {
-        errors.push(r.message.replace('$property', prefix + f.property));
-        break; // one reason per field is enough to fix it
-      }
-    }
+    const name = JSON.stringify(f.property);
+    body.push(`v = source[${name}];`, f.optional ? 'if (v !== undefined && v !== null) {' : '{', `out[${name}] = v;`);
+    f.rules.forEach((r, k) => {
+      const i = rules.length;
+      rules.push(r.validate);
+      // One arguments object per rule, updated per call: the constraints only read it while validating.
+      args.push({ value: undefined, constraints: r.constraints, targetName: '', object: {}, property: f.property });
+      messages.push(r.message);
+      // One reason per field is enough to fix it: the first rule that fails.
+      body.push(`${k === 0 ? '' : 'else '}if ((args[${i}].value = v, args[${i}].object = source, !rules[${i}](v, args[${i}]))) errors.push(messages[${i}].replace('$property', prefix + ${name}));`);
+    });
+    body.push('}');
   }
+  // Generated from our own decorated classes, once, at load.
+  const make = new Function('rules', 'args', 'messages', `return function check(source, prefix, errors, out) {\n${body.join('\n')}\n};`) as (r: typeof rules, a: typeof args, m: typeof messages) => Check;
+  return make(rules, args, messages);
 }
 
-const ENVELOPE = compileRules(UpstreamEnvelope);
-const DATA = Object.fromEntries(UPSTREAM_TYPES.map((t) => [t, compileRules(DATA_CLASSES[t])])) as Record<UpstreamType, Field[]>;
+const ENVELOPE = compileCheck(compileRules(UpstreamEnvelope));
+const DATA = Object.fromEntries(UPSTREAM_TYPES.map((t) => [t, compileCheck(compileRules(DATA_CLASSES[t]))])) as Record<UpstreamType, Check>;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -91,12 +104,12 @@ export function validateUpstream(raw: unknown): Validation {
   if (!isPlainObject(raw)) return { ok: false, errors: ['message must be a JSON object'] };
   const errors: string[] = [];
   const event: Record<string, unknown> = {};
-  check(ENVELOPE, raw, '', errors, event);
+  ENVELOPE(raw, '', errors, event);
   if (errors.length === 0 && !isCalendarDate(raw.occurredAt as string)) errors.push('occurredAt must be a real calendar date and time');
-  const rules = DATA[raw.type as UpstreamType];
-  if (rules) {
+  const check = DATA[raw.type as UpstreamType];
+  if (check) {
     if (!isPlainObject(raw.data)) errors.push('data must be a JSON object');
-    else check(rules, raw.data, 'data.', errors, (event.data = {}) as Record<string, unknown>);
+    else check(raw.data, 'data.', errors, (event.data = {}) as Record<string, unknown>);
   }
   const dueDate = (event.data as Record<string, unknown> | undefined)?.dueDate;
   if (typeof dueDate === 'string' && !errors.some((e) => e.startsWith('data.dueDate')) && !isCalendarDate(dueDate)) errors.push('data.dueDate must be a real calendar date');
