@@ -17,13 +17,18 @@ describe('two writers on the same customers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'crm-concurrent-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('records every fact exactly once, with whole revisions and intact hash chains, however the appends interleave', async () => {
-    const file = join(dir, 'events.ndjson');
-    await writeBenchFile(file, 6_000, 40, 7);
-    const lines: RawInput[] = readFileSync(file, 'utf8')
+  /** The lines of a generated history (`count` events over `customers`), numbered as an import numbers them. */
+  async function historyLines(name: string, count: number, customers: number, seed: number): Promise<RawInput[]> {
+    const file = join(dir, name);
+    await writeBenchFile(file, count, customers, seed);
+    return readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => l !== '')
       .map((raw, i) => ({ line: i + 1, raw }));
+  }
+
+  it('records every fact exactly once, with whole revisions and intact hash chains, however the appends interleave', async () => {
+    const lines = await historyLines('events.ndjson', 6_000, 40, 7);
     const a = openEmbeddedWriteSide(join(dir, 'data'));
     const b = openEmbeddedWriteSide(join(dir, 'data'));
     const conflicts = { a: 0, b: 0 };
@@ -68,12 +73,7 @@ describe('two writers on the same customers', () => {
   });
 
   it('records every fact once when both import the same lines at the same time: the later copy is a duplicate, not an error', async () => {
-    const file = join(dir, 'same.ndjson');
-    await writeBenchFile(file, 4_000, 30, 11);
-    const lines: RawInput[] = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((raw, i) => ({ line: i + 1, raw }));
+    const lines = await historyLines('same.ndjson', 4_000, 30, 11);
     const a = openEmbeddedWriteSide(join(dir, 'same'));
     const b = openEmbeddedWriteSide(join(dir, 'same'));
     try {

@@ -40,8 +40,9 @@ export interface ProjectionVerification {
 }
 
 /**
- * Verify (a): every stream's hash chain, events in no stream (a store that can tell), and every customer stream re-derived from its recorded facts under the
- * policy versions in force when each command was recorded, compared with the derived events recorded.
+ * Verify (a): every stream's hash chain, events in no stream (a store that can tell), and every customer stream
+ * re-derived from its recorded facts under the policy versions in force when each command was recorded, compared
+ * with the derived events recorded.
  */
 export async function verifyHistory(
   store: EventStore,

@@ -20,6 +20,9 @@ function pickup(eventId: string, at: string, freightFen: number, customerId = 'C
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
+/** Lines as an NDJSON source gives them, numbered from 1. */
+const numbered = (raws: string[]): RawInput[] => raws.map((raw, i) => ({ line: i + 1, raw }));
+
 /**
  * Two lines per batch, so the batch with the repeated id is screened while the one with the first copy is still
  * being appended (the pipeline keeps two in flight): the repeat must count as a duplicate whether the store
@@ -29,13 +32,13 @@ describe('ingest pipeline: an eventId repeated while its first copy is still bei
   const dir = mkdtempSync(join(tmpdir(), 'crm-pipeline-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const lines: RawInput[] = [
+  const lines = numbered([
     pickup(id(1), '2026-01-05T10:00:00+08:00', 1000),
     pickup(id(2), '2026-01-05T11:00:00+08:00', 2000),
     // The same eventId for another customer: that customer's state cannot know it, only the ids in flight can.
     pickup(id(1), '2026-01-05T12:00:00+08:00', 9999, 'C2'),
     pickup(id(3), '2026-01-05T13:00:00+08:00', 3000),
-  ].map((raw, i) => ({ line: i + 1, raw }));
+  ]);
 
   /** The SQLite store behind a facade that appends a little later and only reports ids once they are written. */
   function slowStore(inner: SqliteEventStore): EventStore {
@@ -101,10 +104,7 @@ describe('ingest pipeline: a fact recorded by another writer after the screen', 
     };
     const w = createWriteSide(facade, new SqliteQuarantine(join(data, 'quarantine.sqlite')));
     try {
-      const r = await w.pipeline.ingest(
-        [pickup(id(1), '2026-01-05T10:00:00+08:00', 1000), pickup(id(2), '2026-01-06T10:00:00+08:00', 2000)].map((raw, i) => ({ line: i + 1, raw })),
-        { source: 'test' },
-      );
+      const r = await w.pipeline.ingest(numbered([pickup(id(1), '2026-01-05T10:00:00+08:00', 1000), pickup(id(2), '2026-01-06T10:00:00+08:00', 2000)]), { source: 'test' });
       expect({ accepted: r.accepted, duplicates: r.duplicates }).toEqual({ accepted: 1, duplicates: 1 });
       const facts = (await streamEvents(sqlite, customerStream('C1'))).filter((e) => e.type === 'ShipmentPickedUp');
       expect(facts.map((e) => e.id)).toEqual([id(1), id(2)]);
