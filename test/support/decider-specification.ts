@@ -6,10 +6,10 @@ import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, initi
  * DeciderSpecification). `given` takes recorded events, or commands that are decided and folded first,
  * which keeps long histories readable.
  */
-export function spec(decider: CustomerDecider = customerDecider) {
+export function spec(decider: CustomerDecider = customerDecider, initial: CustomerState = initialState()) {
   return {
     given(...history: Array<DomainEvent | CustomerCommand | (DomainEvent | CustomerCommand)[]>) {
-      let state: CustomerState = initialState();
+      let state: CustomerState = initial;
       for (const item of history.flat(3) as (DomainEvent | CustomerCommand)[]) {
         const events = isCommand(item) ? decider.decide(item, state) : [item];
         for (const e of events) state = decider.evolve(state, e);

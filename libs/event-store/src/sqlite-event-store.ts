@@ -706,21 +706,28 @@ const plainRecent = {
 const rememberRecent = ${rememberRecent.toString()};
 const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
 class Failure extends Error {}
+/**
+ * Rows of other connections scanned here, as position and event id pairs in position order, until an append's
+ * checkedThrough passes them: an append posted before the reply that reported them had its ids reserved without
+ * them, so it is checked against them too (without this, two connections importing the same facts recorded ~100
+ * of 4,000 twice, which the decider's own check of its state had hidden).
+ */
+const foreignRows = [];
 
 function append(m, out) {
-  let through = m.checkedThrough;
   if (scannedThrough < 0) scannedThrough = m.checkedThrough;
-  // Rows up to scannedThrough are this thread's own or were reported when first scanned (replies arrive in order),
-  // so only later ones are read: other connections' rows, whose streams' heads are no longer known here.
+  let seen = 0;
+  while (seen < foreignRows.length && foreignRows[seen] <= m.checkedThrough) seen += 2;
+  if (seen > 0) foreignRows.splice(0, seen);
+  // Rows up to scannedThrough are this thread's own or were scanned before, so only later ones are read: other
+  // connections' rows, whose streams' heads are no longer known here. (After a rollback some are read again.)
   for (const row of stIdsAfter.iterate(scannedThrough)) {
     heads.delete(row[2]);
-    if (row[0] > m.checkedThrough) {
-      out.foreign.push(row[1]);
-      through = row[0];
-    }
+    if (row[0] > m.checkedThrough && (foreignRows.length === 0 || row[0] > foreignRows[foreignRows.length - 2])) foreignRows.push(row[0], row[1]);
     scannedThrough = row[0];
   }
-  out.through = through;
+  for (let k = 1; k < foreignRows.length; k += 2) out.foreign.push(foreignRows[k]);
+  out.through = foreignRows.length > 0 ? foreignRows[foreignRows.length - 2] : m.checkedThrough;
   const rows = m.rows;
   if (out.foreign.length > 0) {
     const ids = new Set();

@@ -40,9 +40,10 @@ const NO_EVENTS: NewEvent[] = [];
 
 /**
  * The commands without RecordFact.eventIdChecked: after meeting a concurrent writer, a check made before may no
- * longer hold (it could have recorded the same eventId), so the decider checks the reloaded state itself.
+ * longer hold (it could have recorded the same eventId), so the decider checks the reloaded state itself. Only where
+ * the store does not refuse an eventId recorded twice; where it does, a stale check ends in its refusal.
  */
-export function withoutEventIdChecks(batch: readonly CommandEnvelope[]): CommandEnvelope[] {
+function withoutEventIdChecks(batch: readonly CommandEnvelope[]): CommandEnvelope[] {
   return batch.map((c) => (c.command.type === 'RecordFact' && c.command.eventIdChecked ? { ...c, command: { ...c.command, eventIdChecked: false } } : c));
 }
 
@@ -71,6 +72,11 @@ export class CustomerWriter {
   private batches = 0;
   private decider: CustomerDecider;
   private readonly policies: PolicyRegistry | undefined;
+  /**
+   * Whether states keep their eventIds for the decider's duplicate check: not when the store refuses an eventId
+   * recorded twice. Facts then come checked against the store (RecordFact.eventIdChecked), or are checked here.
+   */
+  private readonly trackEventIds: boolean;
 
   /** `decider`: a fixed decider, or the registry whose book in force decides each batch. */
   constructor(
@@ -81,6 +87,7 @@ export class CustomerWriter {
   ) {
     this.policies = decider instanceof PolicyRegistry ? decider : undefined;
     this.decider = decider instanceof PolicyRegistry ? customerDecider : decider;
+    this.trackEventIds = store.refusesDuplicateEventIds !== true;
   }
 
   /** Someone else wrote (or an append failed): every cached state may be behind the store. */
@@ -92,7 +99,7 @@ export class CustomerWriter {
   private async load(customerId: string): Promise<Entry> {
     let entry = this.cache.get(customerId);
     if (entry) return entry;
-    let state = initialState();
+    let state = initialState({ trackEventIds: this.trackEventIds });
     let revision = -1;
     const stream = customerStream(customerId);
     // A new customer (most loads of a first import): one revision lookup instead of reading an empty stream.
@@ -109,7 +116,7 @@ export class CustomerWriter {
   async handle(batch: readonly CommandEnvelope[]): Promise<HandleResult> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await (await this.decide(attempt === 0 ? batch : withoutEventIdChecks(batch))).commit();
+        return await (await this.decide(attempt === 0 || !this.trackEventIds ? batch : withoutEventIdChecks(batch))).commit();
       } catch (err) {
         if (!(err instanceof WrongExpectedVersionError) || attempt >= this.maxRetries) throw err;
         // Someone else wrote: the cache was dropped, reload and decide again. After a random pause that doubles
@@ -129,6 +136,8 @@ export class CustomerWriter {
     const recordedAt = this.now().toISOString();
     // A version adopted meanwhile (by any process) decides from this batch on.
     if (this.policies) this.decider = await this.policies.decider();
+    let duplicates: ReadonlySet<number> | null = null;
+    if (!this.trackEventIds) ({ batch, duplicates } = await this.checkEventIds(batch));
     // Every entry first (loading awaits); then the batch is decided without a pause, so no other batch can touch
     // the entries' per-batch fields meanwhile, and without a map of its own (one cache lookup per command).
     const entries = new Array<Entry>(batch.length);
@@ -140,6 +149,10 @@ export class CustomerWriter {
     const touched: Entry[] = [];
     for (let i = 0; i < batch.length; i++) {
       const { customerId, command } = batch[i];
+      if (duplicates?.has(i)) {
+        outcomes[i] = 'duplicate';
+        continue;
+      }
       const entry = entries[i];
       if (entry.batch !== stamp) {
         entry.batch = stamp;
@@ -207,4 +220,29 @@ export class CustomerWriter {
     };
   }
 
+  /**
+   * For states that keep no eventIds: checks the facts that come unchecked against the store and the facts before
+   * them in the batch. Returns the batch with the new ones marked checked (a copy, if any came unchecked) and the
+   * places of the duplicates.
+   */
+  private async checkEventIds(batch: readonly CommandEnvelope[]): Promise<{ batch: readonly CommandEnvelope[]; duplicates: ReadonlySet<number> | null }> {
+    const unchecked: string[] = [];
+    for (const { command: c } of batch) if (c.type === 'RecordFact' && c.eventIdChecked !== true) unchecked.push(c.event.eventId);
+    if (unchecked.length === 0) return { batch, duplicates: null };
+    const known = await this.store.existingEventIds(unchecked);
+    const checked = [...batch];
+    const seen = new Set<string>();
+    const duplicates = new Set<number>();
+    for (let i = 0; i < checked.length; i++) {
+      const c = checked[i].command;
+      if (c.type !== 'RecordFact') continue;
+      const id = c.event.eventId;
+      if (c.eventIdChecked !== true) {
+        if (known.has(id) || seen.has(id)) duplicates.add(i);
+        else checked[i] = { ...checked[i], command: { ...c, eventIdChecked: true } };
+      }
+      seen.add(id);
+    }
+    return { batch: checked, duplicates };
+  }
 }

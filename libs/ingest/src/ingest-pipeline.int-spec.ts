@@ -94,7 +94,9 @@ describe('ingest pipeline: a fact recorded by another writer after the screen', 
     await other.pipeline.ingest([{ line: 1, raw: pickup(id(1), '2026-01-05T10:00:00+08:00', 1000) }], { source: 'other' });
     const facade = Object.create(sqlite) as EventStore;
     Object.defineProperty(facade, 'refusesDuplicateEventIds', { value: refuses });
-    facade.existingEventIds = () => Promise.resolve(new Set<string>()); // the screen misses it
+    // The screen misses it (as if the other writer recorded it just after); a check after the store refused it does not.
+    let screens = 0;
+    facade.existingEventIds = (ids) => (screens++ === 0 ? Promise.resolve(new Set<string>()) : sqlite.existingEventIds(ids));
     // What a store that does not refuse it would have recorded twice (this one is SQLite underneath, which refuses).
     const reached: string[] = [];
     facade.appendMany = async (requests: AppendRequest[]): Promise<AppendResult[]> => {

@@ -1,6 +1,6 @@
 import { parseUpstreamLine, UpstreamEvent, validateUpstream, Validation } from '@crm/contracts';
 import { DuplicateEventIdError, EventStore, Position, WrongExpectedVersionError } from '@crm/event-store';
-import { CommandEnvelope, CustomerWriter, HandleResult, withoutEventIdChecks } from './customer-writer';
+import { CommandEnvelope, CustomerWriter, HandleResult } from './customer-writer';
 import { LINE_BATCHES, NdjsonSource, type RawInput } from './ndjson';
 
 export type { RawInput } from './ndjson';
@@ -78,7 +78,7 @@ export class IngestPipeline {
         commands = rest;
         if (commands.length === 0) return;
         try {
-          count(await this.writer.handle(withoutEventIdChecks(commands)));
+          count(await this.writer.handle(commands)); // screened just now (marked only where the store refuses an eventId twice)
           return;
         } catch (err) {
           if (!(err instanceof DuplicateEventIdError) || attempt >= MAX_REDO) throw err; // recorded by another writer once more

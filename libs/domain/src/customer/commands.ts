@@ -7,8 +7,10 @@ export interface RecordFact {
   closedThrough?: string | null;
   /**
    * The caller has checked that no recorded event, of any customer, has this eventId (the write side screens every
-   * fact against the store's unique ids first), so the decider skips its own duplicate check. A caller that has not,
-   * or whose check may be stale (after a concurrent writer was met), leaves it out.
+   * fact against the store's unique ids first), so the decider skips its own duplicate check. A caller that has not
+   * leaves it out. A check may go stale (another writer records the same eventId before this append) only where the
+   * store itself refuses an eventId recorded twice; elsewhere a caller never sets it. A state that keeps no eventIds
+   * (initialState({ trackEventIds: false })) needs it on every fact.
    */
   eventIdChecked?: boolean;
 }

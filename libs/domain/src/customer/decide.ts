@@ -173,7 +173,11 @@ class Decision {
 
   recordFact(cmd: RecordFact): void {
     const e: UpstreamEvent = cmd.event;
-    if (cmd.eventIdChecked !== true && this.s.ids.has(e.eventId)) return; // the same eventId again changes nothing, whatever its payload
+    if (cmd.eventIdChecked !== true) {
+      const ids = this.s.ids;
+      if (ids === null) throw new UncheckedEventIdError(e.eventId);
+      if (ids.has(e.eventId)) return; // the same eventId again changes nothing, whatever its payload
+    }
     const T = parseInstant(e.occurredAt);
     const wasKnown = this.s.known;
     const clockBefore = this.s.clock;
@@ -256,4 +260,12 @@ function maxMonth(a: string | null, b: string | null): string | null {
 }
 
 export const customerDecider = createCustomerDecider();
+
+/** A fact without RecordFact.eventIdChecked for a state that keeps no eventIds: the decider cannot tell a duplicate. */
+export class UncheckedEventIdError extends Error {
+  constructor(readonly eventId: string) {
+    super(`eventId ${eventId}: RecordFact.eventIdChecked is required for a state that keeps no eventIds (initialState({ trackEventIds: false }))`);
+    this.name = 'UncheckedEventIdError';
+  }
+}
 

@@ -1,10 +1,10 @@
 import { DomainEvent } from '@crm/contracts';
 import { ack, close, complaint, register, resolve, ship, spec, sweep, upstream } from '../../../../test/support/decider-specification';
-import { createCustomerDecider, customerDecider } from './decide';
+import { createCustomerDecider, customerDecider, UncheckedEventIdError } from './decide';
 import { POLICY_V1, PolicyBook, tierFor } from '../policy';
 import { formatInstant, monthOf, parseInstant } from '../calendar';
-import { addContribution, contributionOf, contributionsByMonth, type MonthContribution } from './state';
-import type { RecordFact } from './commands';
+import { addContribution, contributionOf, contributionsByMonth, initialState, type MonthContribution } from './state';
+import type { CustomerCommand, RecordFact } from './commands';
 
 const types = (events: DomainEvent[]) => events.map((e) => e.type);
 const stageChanges = (events: DomainEvent[]) =>
@@ -295,6 +295,23 @@ describe('customer decider — idempotency', () => {
     const first = ship('2026-03-10T10:00:00+08:00', 1000, { eventId: '22222222-2222-4222-8222-222222222222' }) as RecordFact;
     spec().given(first).when({ ...first, eventIdChecked: true }).thenOfType(['ShipmentPickedUp'], [{ type: 'ShipmentPickedUp' }]);
     spec().given(first).when(first).thenNothing();
+  });
+
+  it('a state that keeps no eventIds decides checked facts to the same events and states, and refuses an unchecked fact naming its eventId', () => {
+    const checked = (c: CustomerCommand): CustomerCommand => (c.type === 'RecordFact' ? { ...c, eventIdChecked: true } : c);
+    const history = [register('2026-01-02T09:00:00+08:00'), ship('2026-01-05T10:00:00+08:00', 40_000), close('2026-01'), ship('2026-01-20T10:00:00+08:00', 500)];
+    const tracked = spec().given(...history);
+    const untracked = spec(customerDecider, initialState({ trackEventIds: false })).given(...history.map(checked));
+    expect(untracked.state.ids).toBeNull();
+    expect(tracked.state.ids?.size).toBe(3);
+    const fact = ship('2026-03-30T10:00:00+08:00', 1000) as RecordFact;
+    const a = tracked.when(fact);
+    const b = untracked.when(checked(fact));
+    expect(types(a.events)).toEqual(['LifecycleStageChanged', 'ShipmentPickedUp', 'LifecycleStageChanged']);
+    expect(b.events).toEqual(a.events);
+    expect({ ...b.state, ids: null }).toEqual({ ...a.state, ids: null });
+    expect(() => untracked.when(fact)).toThrow(UncheckedEventIdError);
+    expect(() => untracked.when(fact)).toThrow(fact.event.eventId);
   });
 });
 

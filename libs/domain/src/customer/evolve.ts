@@ -131,7 +131,7 @@ export function evolveOwned(s: CustomerState, event: DomainEvent, at: number): C
     default:
       break;
   }
-  if ('eventId' in event) s.ids = s.ids.add(event.eventId);
+  if (s.ids !== null && 'eventId' in event) s.ids = s.ids.add(event.eventId);
   return s;
 }
 

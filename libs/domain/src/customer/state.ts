@@ -19,8 +19,11 @@ export interface OpenComplaint {
  */
 export interface CustomerState {
   known: boolean;
-  /** Upstream eventIds already recorded for this customer (duplicates change nothing). */
-  ids: IdRegistry;
+  /**
+   * Upstream eventIds already recorded for this customer (duplicates change nothing); null when the state does not
+   * keep them (initialState({ trackEventIds: false })): then every fact must come with RecordFact.eventIdChecked.
+   */
+  ids: IdRegistry | null;
   /** The latest business instant the customer's history has reached. */
   clock: number;
   tier: Tier;
@@ -45,10 +48,19 @@ export interface CustomerState {
 
 export const SHIPMENT_DAYS_CAP = 8;
 
-export function initialState(): CustomerState {
+export interface InitialStateOptions {
+  /**
+   * Keep the recorded eventIds (default). A write side whose store refuses an eventId recorded twice, and which
+   * checks every fact against the store before deciding, passes false: measured on a 1M-line import, keeping them
+   * cost ~1-1.4 s of the main thread's ~11 s and ~35 MB of peak RSS.
+   */
+  trackEventIds?: boolean;
+}
+
+export function initialState(options: InitialStateOptions = {}): CustomerState {
   return {
     known: false,
-    ids: IdRegistry.empty(),
+    ids: options.trackEventIds === false ? null : IdRegistry.empty(),
     clock: Number.NEGATIVE_INFINITY,
     tier: 'TRANSIENT',
     tierSince: null,
