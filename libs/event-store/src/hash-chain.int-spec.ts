@@ -77,7 +77,7 @@ describe('hash chain on the SQLite store', () => {
     const at = (db.prepare('SELECT max(position) FROM events').pluck().get() as number) + 1;
     db.prepare('INSERT INTO stream_links (position, previous) VALUES (?, ?)').run(at, row.position);
     db.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (?, 'forged', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(at, row.data, row.metadata);
-    db.prepare("UPDATE streams SET revision = 2, position = ? WHERE stream_id = 'customer-b'").run(at);
+    db.prepare("UPDATE stream_heads SET revision = 2, position = ? WHERE id = (SELECT id FROM streams WHERE stream_id = 'customer-b')").run(at);
     db.close();
 
     const reopened = SqliteEventStore.open(file);

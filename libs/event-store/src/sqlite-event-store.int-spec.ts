@@ -40,7 +40,7 @@ function nextWithin<T>(it: AsyncIterator<T>, ms: number): Promise<IteratorResult
 /**
  * Another process writing to the same file with plain better-sqlite3 (no notification reaches us), the way a
  * store does: inside BEGIN IMMEDIATE it writes one event for `streamId` at `revision` with its link and the
- * stream's new head, prints "locked", holds the write lock for `holdMs`, commits and prints "committed".
+ * stream's new head (and key, for a new stream), prints "locked", holds the write lock for `holdMs`, commits and prints "committed".
  */
 function otherProcessAppend(file: string, streamId: string, revision: number, holdMs: number, eventId: string = randomUUID()) {
   const script = `
@@ -50,13 +50,15 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
     db.exec('BEGIN IMMEDIATE');
     const stream = ${JSON.stringify(streamId)};
     const position = db.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").pluck().get();
-    const head = db.prepare('SELECT position FROM streams WHERE stream_id = ?').pluck().get(stream);
+    const key = db.prepare('SELECT id FROM streams WHERE stream_id = ?').pluck().get(stream)
+      ?? db.prepare('INSERT INTO streams (stream_id, id) SELECT ?, coalesce(max(id), 0) + 1 FROM stream_heads RETURNING id').pluck().get(stream);
+    const head = db.prepare('SELECT position FROM stream_heads WHERE id = ?').pluck().get(key);
     db.prepare('INSERT INTO stream_links (position, previous) VALUES (?, ?)').run(position, head ?? null);
     db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(position, ${JSON.stringify(eventId)}, stream, ${revision}, 'FromOtherProcess', '{"other":true}',
         JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }));
-    db.prepare('INSERT INTO streams (stream_id, revision, position) VALUES (?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, position = excluded.position')
-      .run(stream, ${revision}, position);
+    db.prepare('INSERT INTO stream_heads (id, revision, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, position = excluded.position')
+      .run(key, ${revision}, position);
     process.stdout.write('locked\\n');
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${holdMs});
     db.exec('COMMIT');
@@ -80,6 +82,9 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { locked: waitFor('locked'), committed: waitFor('committed'), exited };
 }
+
+/** Every stream's name, key, revision and head position, by name. */
+const HEADS_BY_NAME = 'SELECT s.stream_id, s.id, h.revision, h.position FROM streams s JOIN stream_heads h ON h.id = s.id ORDER BY s.stream_id';
 
 describe('SqliteEventStore', () => {
   let dir: string;
@@ -480,9 +485,10 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(4);
+        expect(check.pragma('user_version', { simple: true })).toBe(5);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual([]);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
+        expect(check.prepare(HEADS_BY_NAME).raw().all()).toEqual([['s', 1, 2, 4], ['t', 2, 2, 7]]);
       } finally {
         check.close();
       }
@@ -491,7 +497,8 @@ describe('SqliteEventStore', () => {
     it.each([
       [2, ''],
       [3, 'WHEN NOT EXISTS (SELECT 1 FROM stream_links WHERE position = NEW.position)'],
-    ])('converts a version-%i file, whose trigger kept the links, keeping its streams; the trigger is dropped', async (version, when) => {
+      [4, ''],
+    ])('converts a version-%i file (2 and 3: whose trigger kept the links), keeping its streams; heads go by key, no trigger is left', async (version, when) => {
       mkdirSync(join(dir, 'a', 'b'), { recursive: true });
       const db = new Database(file);
       // The layout as it was created: the same tables, and a trigger that linked the rows (version 3: those without a link).
@@ -512,6 +519,7 @@ describe('SqliteEventStore', () => {
       [['s', 0], ['t', 0], ['s', 1]].forEach(([stream, revision], i) =>
         insert.run(old[i].id, stream, revision, old[i].type, JSON.stringify(old[i].data), JSON.stringify(old[i].metadata)),
       );
+      if (version === 4) db.exec('DROP TRIGGER events_continue_stream'); // the links and heads it wrote are what a version-4 store writes
       db.close();
 
       const store = openStore();
@@ -529,11 +537,12 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(4);
+        expect(check.pragma('user_version', { simple: true })).toBe(5);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
         expect(check.prepare('SELECT position, previous FROM stream_links ORDER BY position').raw().all()).toEqual([
           [1, null], [2, null], [3, 1], [4, 3], [5, 4], [6, null], [7, 5],
         ]);
+        expect(check.prepare(HEADS_BY_NAME).raw().all()).toEqual([['s', 1, 4, 7], ['t', 2, 0, 2], ['u', 3, 0, 6]]);
       } finally {
         check.close();
       }
