@@ -1013,7 +1013,7 @@ const notifiers = new Map<string, Notifier>();
  * store (a hand-written INSERT) is in no stream: `eventsOutsideStreams` finds it (see OLD_STREAM_TRIGGER).
  * Measured on an import of 1M events over 20k streams: an index on `(stream_id, revision)` made each commit
  * rewrite a leaf page for nearly every stream it touched, 5.5 GB written for an 850 MB file, and cost the append
- * thread ~20 s; with the links (schema 4) the thread takes ~10-12 s.
+ * thread ~20 s; with the links the thread takes ~10-12 s (schema 4), ~9-11 s with the heads by key (schema 5).
  *
  * Event ids have no SQLite index: their uniqueness is kept by an in-memory index, an EventIdSet of
  * every event id in the file plus the highest position loaded into it (`seenThrough`). It is loaded
