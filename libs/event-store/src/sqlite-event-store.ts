@@ -293,7 +293,7 @@ function ensureSchema(db: Database.Database): void {
   }
 }
 
-/** A stream's [revision, position of its last event]. */
+/** A stream's [revision, position of its last event, key]. */
 const STREAM_HEAD = 'SELECT h.revision, h.position, h.id FROM streams s JOIN stream_heads h ON h.id = s.id WHERE s.stream_id = ?';
 /** The hash of a stream's event at a revision, when that is its head (the only one an append asks for). */
 const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE position = (SELECT h.position FROM streams s JOIN stream_heads h ON h.id = s.id WHERE s.stream_id = ? AND h.revision = ?)";
