@@ -4,6 +4,7 @@ import { join } from 'path';
 import { customerStream, verifyChain, type StoredEvent } from '@crm/event-store';
 import { openEmbeddedWriteSide, type RawInput } from '@crm/ingest';
 import { writeBenchFile } from '../bench/generate-events';
+import { numberedLines } from '../support/ndjson';
 
 jest.setTimeout(120_000);
 
@@ -21,10 +22,7 @@ describe('two writers on the same customers', () => {
   async function historyLines(name: string, count: number, customers: number, seed: number): Promise<RawInput[]> {
     const file = join(dir, name);
     await writeBenchFile(file, count, customers, seed);
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((raw, i) => ({ line: i + 1, raw }));
+    return numberedLines(readFileSync(file, 'utf8'));
   }
 
   it('records every fact exactly once, with whole revisions and intact hash chains, however the appends interleave', async () => {

@@ -8,6 +8,7 @@ import { customerStream, CUSTOMER_STREAM_PREFIX, SqliteEventStore, type StoredEv
 import { createWriteSide, CustomerWriter, IngestPipeline, openEmbeddedWriteSide, PeriodRegistry, PolicyAdoptionError, PolicyRegistry, SqliteQuarantine, sweepAll, type WriteSide } from '@crm/ingest';
 import { customerView, CustomerViewBuilder, ReadSide } from '@crm/projections';
 import { MemoryReadModelStore } from '@crm/read-model';
+import { numberedLines } from '../../../test/support/ndjson';
 import { generateScenario, SWEEP_AS_OF, type Scenario } from '../../../test/support/scenario';
 import { explain } from './explain';
 import { verifyHistory, verifyProjections } from './verify';
@@ -15,12 +16,11 @@ import { whatIf } from './what-if';
 
 jest.setTimeout(300_000);
 
-const lines = (content: string) => content.split('\n').map((raw, i) => ({ line: i + 1, raw })).filter((l) => l.raw.trim() !== '');
 
 /** The scenario as production would see it: each month imported, then closed; a sweep at the end. */
 async function load(w: WriteSide, scenario: Scenario): Promise<void> {
   for (const f of scenario.files) {
-    await w.pipeline.ingest(lines(f.content), { source: 'test' });
+    await w.pipeline.ingest(numberedLines(f.content), { source: 'test' });
     await w.periods.close(f.month, w.writer);
   }
   await sweepAll(w.store, w.writer, SWEEP_AS_OF);

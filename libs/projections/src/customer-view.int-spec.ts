@@ -6,6 +6,7 @@ import { evolve, initialState, type CustomerState } from '@crm/domain';
 import { CUSTOMER_STREAM_PREFIX, type StoredEvent } from '@crm/event-store';
 import { openEmbeddedWriteSide, sweepAll, type WriteSide } from '@crm/ingest';
 import { MemoryReadModelStore } from '@crm/read-model';
+import { numberedLines } from '../../../test/support/ndjson';
 import { generateScenario, SWEEP_AS_OF } from '../../../test/support/scenario';
 import { CustomerViewBuilder } from './customer-view';
 import { POSITION_FIELD } from './projection';
@@ -26,8 +27,7 @@ describe('CustomerViewBuilder folds the domain state in place exactly as evolve 
     dir = mkdtempSync(join(tmpdir(), 'crm-customer-view-'));
     w = openEmbeddedWriteSide(dir);
     for (const f of generateScenario({ seed: 777 }).files) {
-      const lines = f.content.split('\n').map((raw, i) => ({ line: i + 1, raw })).filter((l) => l.raw.trim() !== '');
-      await w.pipeline.ingest(lines, { source: 'test' });
+      await w.pipeline.ingest(numberedLines(f.content), { source: 'test' });
       await w.periods.close(f.month, w.writer);
     }
     await sweepAll(w.store, w.writer, SWEEP_AS_OF);

@@ -5,6 +5,7 @@ import { monthOf, parseInstant } from '@crm/domain';
 import { CUSTOMER_STREAM_PREFIX, SqliteEventStore, type StoredEvent } from '@crm/event-store';
 import { openEmbeddedWriteSide, sweepAll, type WriteSide } from '@crm/ingest';
 import { MemoryReadModelStore, type Doc } from '@crm/read-model';
+import { numberedLines } from '../../../test/support/ndjson';
 import { generateScenario, SWEEP_AS_OF } from '../../../test/support/scenario';
 import { customerView } from './customer-queries';
 import { POSITION_FIELD } from './projection';
@@ -50,12 +51,11 @@ describe('read side over a generated history (memory read model)', () => {
     w = openEmbeddedWriteSide(dir);
     // The first month goes in before the read side starts (a catch-up), the rest while it follows live.
     const [first, ...rest] = scenario.files;
-    const lines = (content: string) => content.split('\n').map((raw, i) => ({ line: i + 1, raw })).filter((l) => l.raw.trim() !== '');
-    await w.pipeline.ingest(lines(first.content), { source: 'test' });
+    await w.pipeline.ingest(numberedLines(first.content), { source: 'test' });
     await w.periods.close(first.month, w.writer);
     rs = await ReadSide.open(w.store, new MemoryReadModelStore(), { onEffect: (e) => effects.push(e) });
     for (const f of rest) {
-      await w.pipeline.ingest(lines(f.content), { source: 'test' });
+      await w.pipeline.ingest(numberedLines(f.content), { source: 'test' });
       await w.periods.close(f.month, w.writer);
     }
     await sweepAll(w.store, w.writer, SWEEP_AS_OF);
