@@ -54,10 +54,11 @@ function isAt(s: Shared, i: number, id: string): boolean {
  * what an older version sees. Versions share one list of ids; a version sees the first `size` of them.
  * Adding in the linear case (decide, then evolve with the same events) appends to the list, O(1) and without
  * hashing; UUID ids are kept as 128 bits, not as strings. The index that `has` needs is built from the list on the
- * first `has` and kept up to date from then on. A write side whose every fact was checked against the store's
- * unique ids never asks (RecordFact.eventIdChecked). Measured on a 1M-line import: a Map per customer from id to
- * place cost the main thread ~1-2 s of its ~13 s and kept every id string alive (the young-generation collector
- * copied each twice, and peak RSS was ~90 MB higher). Only a real branch copies.
+ * first `has` and kept up to date from then on. A write side whose store refuses a recorded id keeps none at all
+ * (initialState({ trackEventIds: false })); this serves the others and the audit's re-derivations. Measured on a
+ * 1M-line import: a Map per customer from id to place cost the main thread ~1-2 s of its ~13 s and kept every id
+ * string alive (the young-generation collector copied each twice, and peak RSS was ~90 MB higher). Only a real
+ * branch copies.
  */
 export class IdRegistry {
   private constructor(

@@ -38,15 +38,6 @@ interface Entry {
 
 const NO_EVENTS: NewEvent[] = [];
 
-/**
- * The commands without RecordFact.eventIdChecked: after meeting a concurrent writer, a check made before may no
- * longer hold (it could have recorded the same eventId), so the decider checks the reloaded state itself. Only where
- * the store does not refuse an eventId recorded twice; where it does, a stale check ends in its refusal.
- */
-function withoutEventIdChecks(batch: readonly CommandEnvelope[]): CommandEnvelope[] {
-  return batch.map((c) => (c.command.type === 'RecordFact' && c.command.eventIdChecked ? { ...c, command: { ...c.command, eventIdChecked: false } } : c));
-}
-
 /** The key of the cause of a command's events: derived ids and correlation come from it. */
 function causeOf(customerId: string, c: CustomerCommand): string {
   switch (c.type) {
@@ -116,7 +107,8 @@ export class CustomerWriter {
   async handle(batch: readonly CommandEnvelope[]): Promise<HandleResult> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await (await this.decide(attempt === 0 || !this.trackEventIds ? batch : withoutEventIdChecks(batch))).commit();
+        // A fact's eventIdChecked mark stays: it is set only where the store refuses an eventId recorded meanwhile.
+        return await (await this.decide(batch)).commit();
       } catch (err) {
         if (!(err instanceof WrongExpectedVersionError) || attempt >= this.maxRetries) throw err;
         // Someone else wrote: the cache was dropped, reload and decide again. After a random pause that doubles

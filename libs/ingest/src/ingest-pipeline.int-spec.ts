@@ -75,9 +75,9 @@ describe('ingest pipeline: an eventId repeated while its first copy is still bei
 });
 
 /**
- * A fact another writer recorded after this pipeline screened its ids (the race, made permanent here by a store
- * whose `existingEventIds` never knows anything): with a store that refuses a recorded id (SQLite) the append fails
- * and the batch is redone; with one that does not (as EventStoreDB), the decider must check the stream itself.
+ * A fact another writer recorded after this pipeline screened its ids (the race, made certain here by a store whose
+ * first `existingEventIds` knows nothing): with a store that refuses a recorded id (SQLite) the append fails and the
+ * batch is redone on a fresh screen; with one that does not (as EventStoreDB), the decider must check the stream itself.
  */
 describe('ingest pipeline: a fact recorded by another writer after the screen', () => {
   const dir = mkdtempSync(join(tmpdir(), 'crm-pipeline-race-'));
