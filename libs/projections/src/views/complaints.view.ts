@@ -1,5 +1,4 @@
-import { monthOf } from '@crm/domain';
-import { parseEventInstant } from '../customer-view';
+import { monthOf, parseInstant } from '@crm/domain';
 import type { Doc } from '@crm/read-model';
 import type { ProjectionSink, ViewProjection } from '../projection';
 
@@ -34,13 +33,13 @@ export const COMPLAINTS_VIEW: ViewProjection = {
       const data = e.data as { complaintId: string };
       const c = customer.domainState.openComplaints[data.complaintId];
       // A second filing of an open complaint changes nothing in the domain, and nothing here.
-      if (c === undefined || c.filedAt !== parseEventInstant(e.metadata.occurredAt)) return;
+      if (c === undefined || c.filedAt !== parseInstant(e.metadata.occurredAt)) return;
       const d = cell(sink, monthOf(c.filedAt), c.category, c.source, c.tierAtFiling);
       if (d !== null) d.filed = (d.filed as number) + 1;
     } else if (e.type === 'ComplaintSlaBreached') {
       const data = e.data as { complaintId: string; kind: 'ACK' | 'RESOLVE'; dueAt: string; tierAtFiling: string; category: string; source: string };
       const c = customer.domainState.openComplaints[data.complaintId];
-      const filedAt = c?.filedAt ?? parseEventInstant(data.dueAt);
+      const filedAt = c?.filedAt ?? parseInstant(data.dueAt);
       const d = cell(sink, monthOf(filedAt), data.category, data.source, data.tierAtFiling);
       if (d === null) return;
       if (data.kind === 'ACK') d.ackBreaches = (d.ackBreaches as number) + 1;

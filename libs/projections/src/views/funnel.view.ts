@@ -1,5 +1,4 @@
-import { monthOf } from '@crm/domain';
-import { parseEventInstant } from '../customer-view';
+import { monthOf, parseInstant } from '@crm/domain';
 import type { ViewProjection } from '../projection';
 
 export interface FunnelMonth {
@@ -20,7 +19,7 @@ export const FUNNEL_VIEW: ViewProjection = {
   onEvent(e, _customer, sink) {
     if (e.type !== 'LifecycleStageChanged') return;
     const data = e.data as { from: string | null; to: string; effectiveAt: string };
-    const m = monthOf(parseEventInstant(data.effectiveAt));
+    const m = monthOf(parseInstant(data.effectiveAt));
     const d = sink.counter(m, () => ({ _id: m, month: m, transitions: {}, entered: {}, exited: {} }));
     if (d === null) return;
     const from = data.from ?? 'NEW';

@@ -1,5 +1,4 @@
-import { monthOf } from '@crm/domain';
-import { parseEventInstant } from '../customer-view';
+import { monthOf, parseInstant } from '@crm/domain';
 import type { Doc } from '@crm/read-model';
 import type { ProjectionSink, ViewProjection } from '../projection';
 
@@ -42,7 +41,7 @@ export const PYRAMID_VIEW: ViewProjection = {
       d.customers = (d.customers as number) + 1;
       d.contributionFen = (d.contributionFen as number) + data.contributionFen;
     } else if (e.type === 'ShipmentPickedUp' && data.late === true) {
-      const m = monthOf(parseEventInstant(e.metadata.occurredAt));
+      const m = monthOf(parseInstant(e.metadata.occurredAt));
       const tier = customer.closedTiers[m];
       if (tier === undefined) return; // the customer was not known at that close: it counted as 0 there
       const d = month(sink, m);
