@@ -82,13 +82,13 @@ let memoInstantDate = '';
 export function formatInstant(ms: number): string {
   if (ms !== memoInstant) {
     const local = ms + BUSINESS_OFFSET_MS;
+    if (!Number.isInteger(local)) return new Date(local).toISOString().slice(0, 23) + '+08:00'; // fractions and NaN as Date reads them (or its RangeError)
     const day = Math.floor(local / DAY_MS);
     if (day !== memoInstantDay) {
       memoInstantDate = new Date(day * DAY_MS).toISOString().slice(0, 11);
       memoInstantDay = day;
     }
     const inDay = local - day * DAY_MS;
-    if (!Number.isInteger(inDay)) return new Date(local).toISOString().slice(0, 23) + '+08:00'; // as Date reads it (or its RangeError)
     const milli = inDay % 1000;
     const seconds = (inDay - milli) / 1000;
     const minutes = Math.floor(seconds / 60);
