@@ -118,3 +118,78 @@ describe('ingest pipeline: a fact recorded by another writer after the screen', 
     }
   });
 });
+
+/**
+ * A store that refuses every recorded or pending eventId at append (SQLite) is not asked before each batch: only the
+ * first, and the batches after a duplicate. A recorded id met in a batch that was not screened fails that batch's
+ * append, and the batch is decided again after a lookup: the counts and the stream are those of a screened run.
+ */
+describe('ingest pipeline: batches not screened against a store that refuses recorded ids', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-pipeline-optimistic-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const day = (n: number) => `2026-01-${String(n).padStart(2, '0')}T10:00:00+08:00`;
+  const lines = numbered([
+    pickup(id(10), day(10), 1000),
+    pickup(id(11), day(11), 1100), // batch 1: screened
+    pickup(id(12), day(12), 1200),
+    pickup(id(13), day(13), 1300), // batch 2: not screened
+    pickup(id(1), day(14), 9999), // batch 3: not screened, and id(1) is recorded (with another payload)
+    pickup(id(14), day(14), 1400),
+    pickup(id(15), day(15), 1500),
+    pickup(id(16), day(16), 1600),
+  ]);
+
+  /** A store holding id(1), and a write side on it whose store lookups are recorded; `screenAll` hides the store's refusal. */
+  async function setUp(name: string, screenAll: boolean) {
+    const sqlite = SqliteEventStore.open(join(dir, name, 'events.sqlite'), { appendThread: true });
+    const earlier = createWriteSide(sqlite, new SqliteQuarantine(join(dir, name, 'earlier.sqlite')));
+    await earlier.pipeline.ingest([{ line: 1, raw: pickup(id(1), '2026-01-05T10:00:00+08:00', 1000) }], { source: 'earlier' });
+    const facade = Object.create(sqlite) as EventStore;
+    if (screenAll) Object.defineProperty(facade, 'reportsPendingEventIds', { value: false });
+    const lookups: string[][] = [];
+    facade.existingEventIds = (ids) => {
+      lookups.push([...ids]);
+      return sqlite.existingEventIds(ids);
+    };
+    return { sqlite, lookups, earlier, w: createWriteSide(facade, new SqliteQuarantine(join(dir, name, 'quarantine.sqlite'))) };
+  }
+
+  it('looks ids up only for the first batch and after a duplicate, and records the history of a screened run', async () => {
+    const { sqlite, lookups, earlier, w } = await setUp('optimistic', false);
+    const reference = await setUp('screened', true);
+    try {
+      const r = await w.pipeline.ingest(lines, { source: 'test', batchSize: 2 });
+      const screened = await reference.w.pipeline.ingest(lines, { source: 'test', batchSize: 2 });
+      expect(reference.lookups).toHaveLength(4);
+      expect({ accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected }).toEqual({ accepted: 7, duplicates: 1, rejected: 0 });
+      // Batch 1 first; batch 2 never; batch 3 once its append was refused (batch 4 may go unscreened: it can be
+      // decided before the refusal of batch 3, still in flight, is seen).
+      expect(lookups[0]).toEqual([id(10), id(11)]);
+      expect(lookups.flat()).not.toContain(id(12));
+      expect(lookups).toContainEqual([id(1), id(14)]);
+      const facts = (await streamEvents(sqlite, customerStream('C1'))).filter((e) => e.type === 'ShipmentPickedUp');
+      expect(facts.map((e) => [e.id, (e.data as { freightFen: number }).freightFen])).toEqual([
+        [id(1), 1000],
+        [id(10), 1000],
+        [id(11), 1100],
+        [id(12), 1200],
+        [id(13), 1300],
+        [id(14), 1400],
+        [id(15), 1500],
+        [id(16), 1600],
+      ]);
+      const all = await streamEvents(sqlite, customerStream('C1'));
+      expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+      // Derived events included, the stream is the one a run that screened every batch recorded.
+      expect({ accepted: screened.accepted, duplicates: screened.duplicates }).toEqual({ accepted: 7, duplicates: 1 });
+      const history = (events: typeof all) => events.map((e) => [e.id, e.type, e.data]);
+      expect(history(all)).toEqual(history(await streamEvents(reference.sqlite, customerStream('C1'))));
+    } finally {
+      await w.close();
+      await earlier.close();
+      await reference.w.close();
+      await reference.earlier.close();
+    }
+  });
+});
