@@ -408,12 +408,15 @@ describe('SqliteEventStore', () => {
       }
     });
 
-    it('finds ids recorded before it was opened, and keeps a failed append out of the index', async () => {
-      let store = openStore();
+    it.each([
+      ['in the calling thread', false],
+      ['on the append thread', true],
+    ])('finds ids recorded before it was opened, and keeps a failed append out of the index (%s)', async (_name, appendThread) => {
+      let store = openStore({ appendThread });
       const [a, b, c] = evs(3);
       await store.append('s', [a, b], NO_STREAM);
       await store.close();
-      store = openStore();
+      store = openStore({ appendThread });
       expect(await store.existingEventIds([a.id, c.id])).toEqual(new Set([a.id]));
       // Rejected (wrong expected revision): c was not recorded and can be appended afterwards.
       await expect(store.append('s', [c], NO_STREAM)).rejects.toBeInstanceOf(WrongExpectedVersionError);
@@ -427,8 +430,27 @@ describe('SqliteEventStore', () => {
       expect(await store.headPosition()).toBe(3n);
     });
 
-    it('sees an id appended by another process while it waited for the write lock', async () => {
-      const store = openStore();
+    it('on the append thread, refuses an id of an append queued before it, and frees the ids of a refused one', async () => {
+      const store = openStore({ appendThread: true });
+      const [a, b, c] = evs(3);
+      const first = store.append('p', [a], NO_STREAM);
+      const second = store.append('q', [b, a], NO_STREAM); // queued behind the first, not yet recorded
+      const third = store.append('r', [c], 5); // a wrong expected revision
+      await first;
+      await expect(second).rejects.toBeInstanceOf(DuplicateEventIdError);
+      await expect(third).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      // b and c were taken out of the index with the appends that were refused.
+      await store.append('q', [b], NO_STREAM);
+      await store.append('r', [c], NO_STREAM);
+      expect(await store.existingEventIds([a.id, b.id, c.id])).toEqual(new Set([a.id, b.id, c.id]));
+      expect((await collect(store.readAll())).map((e) => e.id)).toEqual([a.id, b.id, c.id]);
+    });
+
+    it.each([
+      ['in the calling thread', false],
+      ['on the append thread', true],
+    ])('sees an id appended by another process while it waited for the write lock (%s)', async (_name, appendThread) => {
+      const store = openStore({ appendThread });
       await store.append('init', evs(1), NO_STREAM); // loads the index
       const id = randomUUID();
       const other = otherProcessAppend(file, 'customer-5', 0, 300, id);
