@@ -140,7 +140,10 @@ describe('ingest pipeline: batches not screened against a store that refuses rec
     pickup(id(16), day(16), 1600),
   ]);
 
-  /** A store holding id(1), and a write side on it whose store lookups are recorded; `screenAll` hides the store's refusal. */
+  /**
+   * A store holding id(1), and a write side on it whose store lookups are recorded. `screenAll`: the facade does not
+   * report the ids of appends in flight, so the pipeline tracks them itself and looks ids up before every batch.
+   */
   async function setUp(name: string, screenAll: boolean) {
     const sqlite = SqliteEventStore.open(join(dir, name, 'events.sqlite'), { appendThread: true });
     const earlier = createWriteSide(sqlite, new SqliteQuarantine(join(dir, name, 'earlier.sqlite')));

@@ -93,7 +93,6 @@ const TYPE_CODES = new Map<string, number>(Object.entries(T));
 const INITIAL: CustomerState = { ...initialState(), ids: IdRegistry.empty() };
 const initial = (): CustomerState => ({ ...INITIAL, shipmentDays: [], contributions: null, openComplaints: {}, overdueInvoices: {}, riskSignals: [] });
 
-
 let memoDay = '';
 let memoMonth = '';
 /**
