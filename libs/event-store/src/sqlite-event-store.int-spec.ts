@@ -114,7 +114,7 @@ describe('SqliteEventStore', () => {
       try {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('events');
-        expect(columns).toEqual(['position', 'event_id', 'stream_id', 'revision', 'type', 'data', 'metadata']);
+        expect(columns).toEqual(['position', 'event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', 'metadata_ids', 'metadata_context']);
       } finally {
         db.close();
       }
@@ -276,6 +276,125 @@ describe('SqliteEventStore', () => {
       const all = await collect(again.readAll());
       expect(all).toHaveLength(80);
       expect(verifyChain(all.filter((e) => e.streamId === 's3'))).toEqual([]);
+    });
+  });
+
+  describe('stored metadata', () => {
+    /** A fact and an event it derived, with the metadata the write side gives them. */
+    function factAndDerived(source: string, recordedAt: string): NewEvent[] {
+      const fact = randomUUID();
+      const shared = { recordedAt, schemaVersion: 1 };
+      return [
+        { id: fact, type: 'Fact', data: { n: 1 }, metadata: { correlationId: fact, causationId: fact, occurredAt: '2026-03-01T10:00:00+08:00', ...shared, upstreamEventId: fact, source } },
+        { id: randomUUID(), type: 'Derived', data: { n: 2 }, metadata: { correlationId: fact, causationId: fact, occurredAt: '2026-03-01T10:00:00+08:00', ...shared, upstreamEventId: fact, policyVersion: 1 } },
+      ];
+    }
+    /** The metadata as read back, as JSON text: key order matters, since the hash is over the text. */
+    const metadataTexts = (events: StoredEvent[]) => events.map((e) => JSON.stringify({ ...e.metadata, hash: undefined }));
+    const rows = (db: Database.Database) => db.prepare('SELECT metadata, metadata_ids, metadata_context FROM events ORDER BY position').raw().all() as [string, number, number][];
+
+    it.each([
+      ['on the append thread', true],
+      ['on the calling thread', false],
+    ])('%s: a row keeps what is its own; the keys that are the id or shared come back in their place, and the chain holds', async (_, appendThread) => {
+      const store = openStore({ appendThread });
+      const batch1 = factAndDerived('waybill', '2026-11-24T01:00:00.000Z');
+      const batch2 = [...factAndDerived('hotline', '2026-11-24T02:00:00.000Z'), ...factAndDerived('waybill', '2026-11-24T02:00:00.000Z')];
+      await store.appendMany([{ streamId: 's', events: batch1, expectedRevision: NO_STREAM }]);
+      await store.appendMany([{ streamId: 's', events: batch2, expectedRevision: 1 }]);
+      const sent = [...batch1, ...batch2];
+      const read = await collect(store.readStream('s'));
+      expect(metadataTexts(read)).toEqual(sent.map((e) => JSON.stringify(e.metadata)));
+      expect(metadataTexts(await collect(store.readAll()))).toEqual(metadataTexts(read));
+      expect(verifyChain(read)).toEqual([]);
+      await store.close();
+
+      const db = new Database(file, { readonly: true });
+      try {
+        const [fact, derived] = rows(db);
+        // The fact keeps its time and hash; its correlation, causation and upstream id are its own id (bits 0, 1, 5).
+        expect(fact).toEqual([JSON.stringify({ occurredAt: '2026-03-01T10:00:00+08:00', hash: read[0].metadata.hash }), 0b100011, 1]);
+        expect(JSON.parse(derived[0])).toEqual({ correlationId: batch1[0].id, causationId: batch1[0].id, occurredAt: '2026-03-01T10:00:00+08:00', upstreamEventId: batch1[0].id, policyVersion: 1, hash: read[1].metadata.hash });
+        expect(derived.slice(1)).toEqual([0, 2]);
+        // One row per set of shared values, written once however many events share it.
+        expect(db.prepare('SELECT id, json FROM metadata_contexts ORDER BY id').raw().all()).toEqual([
+          [1, '{"recordedAt":"2026-11-24T01:00:00.000Z","schemaVersion":1,"source":"waybill"}'],
+          [2, '{"recordedAt":"2026-11-24T01:00:00.000Z","schemaVersion":1}'],
+          [3, '{"recordedAt":"2026-11-24T02:00:00.000Z","schemaVersion":1,"source":"hotline"}'],
+          [4, '{"recordedAt":"2026-11-24T02:00:00.000Z","schemaVersion":1}'],
+          [5, '{"recordedAt":"2026-11-24T02:00:00.000Z","schemaVersion":1,"source":"waybill"}'],
+        ]);
+        expect(rows(db).map((r) => r[2])).toEqual([1, 2, 3, 4, 5, 4]);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('keeps metadata whole when its keys come in another order or it has keys of its own', async () => {
+      const store = openStore({ appendThread: true });
+      const e = ev(1);
+      const reordered = { ...e, metadata: { source: 'x', ...e.metadata } };
+      const extra = { ...ev(2), metadata: { ...ev(2).metadata, note: 'by hand' } as EventMetadata };
+      await store.appendMany([{ streamId: 's', events: [reordered, extra], expectedRevision: NO_STREAM }]);
+      const read = await collect(store.readStream('s'));
+      expect(metadataTexts(read)).toEqual([JSON.stringify(reordered.metadata), JSON.stringify(extra.metadata)]);
+      expect(verifyChain(read)).toEqual([]);
+      await store.close();
+      const db = new Database(file, { readonly: true });
+      try {
+        expect(rows(db).map((r) => [Object.keys(JSON.parse(r[0]) as object).length, r[1], r[2]])).toEqual([[7, 0, 0], [7, 0, 0]]);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('a changed shared row, or a changed mark of id keys, breaks the chain of the events that use it', async () => {
+      let store = openStore({ appendThread: true });
+      await store.appendMany([{ streamId: 's', events: [...factAndDerived('waybill', '2026-11-24T01:00:00.000Z'), ...factAndDerived('waybill', '2026-11-24T01:00:00.000Z')], expectedRevision: NO_STREAM }]);
+      await store.close();
+      const db = new Database(file);
+      try {
+        // The derived events' shared row (positions 2 and 4), and the second fact's mark of id keys.
+        db.prepare("UPDATE metadata_contexts SET json = replace(json, '01:00:00', '03:00:00') WHERE id = 2").run();
+        db.prepare('UPDATE events SET metadata_ids = 0 WHERE position = 3').run();
+      } finally {
+        db.close();
+      }
+      store = openStore();
+      const breaks = verifyChain(await collect(store.readStream('s')));
+      // Each altered event fails its own hash (the next one goes on from the hash recorded).
+      expect(breaks.map((b) => [b.kind, b.position])).toEqual([['ALTERED', '2'], ['ALTERED', '3'], ['ALTERED', '4']]);
+    });
+
+    it('converts a version-5 file: its rows keep their whole metadata and read back as before; new ones are kept in parts', async () => {
+      let store = openStore();
+      const before = factAndDerived('waybill', '2026-11-24T01:00:00.000Z');
+      await store.append('s', before, NO_STREAM);
+      await store.close();
+      // Back to version 5: the metadata whole in its row, no parts, no shared rows.
+      const db = new Database(file);
+      try {
+        const whole = (await collect(SqliteEventStore.open(file).readStream('s'))).map((e) => JSON.stringify(e.metadata));
+        db.exec('DROP TABLE metadata_contexts; ALTER TABLE events DROP COLUMN metadata_ids; ALTER TABLE events DROP COLUMN metadata_context; PRAGMA user_version = 5');
+        const update = db.prepare('UPDATE events SET metadata = ? WHERE position = ?');
+        whole.forEach((m, i) => update.run(m, i + 1));
+      } finally {
+        db.close();
+      }
+      store = openStore({ appendThread: true });
+      const after = factAndDerived('hotline', '2026-11-24T02:00:00.000Z');
+      await store.append('s', after, 1);
+      const read = await collect(store.readStream('s'));
+      expect(metadataTexts(read)).toEqual([...before, ...after].map((e) => JSON.stringify(e.metadata)));
+      expect(verifyChain(read)).toEqual([]);
+      await store.close();
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma('user_version', { simple: true })).toBe(6);
+        expect(rows(check).map((r) => [r[1], r[2]])).toEqual([[0, 0], [0, 0], [0b100011, 1], [0, 2]]);
+      } finally {
+        check.close();
+      }
     });
   });
 
@@ -507,7 +626,7 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(5);
+        expect(check.pragma('user_version', { simple: true })).toBe(6);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual([]);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
         expect(check.prepare(HEADS_BY_NAME).raw().all()).toEqual([['s', 1, 2, 4], ['t', 2, 2, 7]]);
@@ -559,7 +678,7 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(5);
+        expect(check.pragma('user_version', { simple: true })).toBe(6);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
         expect(check.prepare('SELECT position, previous FROM stream_links ORDER BY position').raw().all()).toEqual([
           [1, null], [2, null], [3, 1], [4, 3], [5, 4], [6, null], [7, 5],
