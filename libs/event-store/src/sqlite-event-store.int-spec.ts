@@ -366,6 +366,23 @@ describe('SqliteEventStore', () => {
       expect(breaks.map((b) => [b.kind, b.position])).toEqual([['ALTERED', '2'], ['ALTERED', '3'], ['ALTERED', '4']]);
     });
 
+    it('refuses a file of a newer layout, and leaves it as it was', async () => {
+      const store = openStore();
+      await store.append('s', evs(1), NO_STREAM);
+      await store.close();
+      const db = new Database(file);
+      db.pragma('user_version = 7');
+      db.close();
+      expect(() => SqliteEventStore.open(file)).toThrow(/layout version 7 is newer than this code's \(6\)/);
+      const check = new Database(file, { readonly: true });
+      try {
+        expect(check.pragma('user_version', { simple: true })).toBe(7);
+        expect(check.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1);
+      } finally {
+        check.close();
+      }
+    });
+
     it('converts a version-5 file: its rows keep their whole metadata and read back as before; new ones are kept in parts', async () => {
       let store = openStore();
       const before = factAndDerived('waybill', '2026-11-24T01:00:00.000Z');

@@ -288,6 +288,7 @@ function ensureSchema(db: Database.Database): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`${db.name}: layout version ${version} is newer than this code's (${SCHEMA_VERSION}); open it with newer code`);
     if (version !== SCHEMA_VERSION) {
       const legacy = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get() !== undefined;
       if (!legacy) db.exec(EVENTS_TABLE('events') + STREAM_TABLES + METADATA_CONTEXTS);
