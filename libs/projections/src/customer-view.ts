@@ -1,5 +1,5 @@
 import type { ComplaintCategory, ComplaintSource, RiskLevel, RiskSignal, Stage, Tier } from '@crm/contracts';
-import { addContribution, addMonths, contributionOf, CustomerState, dayOf, DEFAULT_POLICIES, formatInstant, IdRegistry, initialState, monthOf, parseInstant, PolicyBook, riskLevel, riskSignals, SHIPMENT_DAYS_CAP } from '@crm/domain';
+import { addContribution, addMonths, contributionOf, CustomerState, dayOf, DEFAULT_POLICIES, formatInstant, IdRegistry, initialState, monthOf, parseInstant, PolicyBook, riskLevel, riskSignals, SHIPMENT_DAYS_CAP, countComplaint, type OpenComplaint } from '@crm/domain';
 
 /** The Customer 360 document (DESIGN §5). Money in fen; instants ISO-8601 in UTC+8. */
 export interface CustomerView {
@@ -107,6 +107,13 @@ function monthOfDay(day: string): string {
   return memoMonth;
 }
 
+/** The open complaint `c` replaced by `next` in place, and in the counts (as the domain's evolve does). */
+function replaceOpenComplaint(s: CustomerState, c: OpenComplaint, next: OpenComplaint): void {
+  (s.openComplaints as Record<string, unknown>)[c.complaintId] = next;
+  countComplaint(s, c, -1);
+  countComplaint(s, next, 1);
+}
+
 /**
  * `evolveAt` of @crm/domain, in place: the builder owns its state, so it changes it instead of copying it
  * per event (a rebuild folds millions of events; the copies were most of its garbage). Same result as
@@ -131,31 +138,38 @@ function evolveInPlace(s: CustomerState, type: number, d: Record<string, any>, a
     }
     case T.ComplaintFiled: {
       const open = s.openComplaints as CustomerState['openComplaints'] & Record<string, unknown>;
-      if (!open[d.complaintId])
-        open[d.complaintId] = {
-          complaintId: d.complaintId,
-          filedAt: at,
-          category: d.category,
-          source: d.source,
-          tierAtFiling: s.tier,
-          acknowledged: false,
-          ackBreached: false,
-          resolveBreached: false,
-        };
+      if (open[d.complaintId]) break;
+      const c: OpenComplaint = {
+        complaintId: d.complaintId,
+        filedAt: at,
+        category: d.category,
+        source: d.source,
+        tierAtFiling: s.tier,
+        acknowledged: false,
+        ackBreached: false,
+        resolveBreached: false,
+      };
+      open[d.complaintId] = c;
+      countComplaint(s, c, 1);
       break;
     }
     case T.ComplaintAcknowledged: {
       const c = s.openComplaints[d.complaintId];
       // Replaced, not changed: a reader holding the old complaint object keeps what it saw.
-      if (c) (s.openComplaints as Record<string, unknown>)[c.complaintId] = { ...c, acknowledged: true };
+      if (c) replaceOpenComplaint(s, c, { ...c, acknowledged: true });
       break;
     }
-    case T.ComplaintResolved:
-      if (s.openComplaints[d.complaintId]) delete (s.openComplaints as Record<string, unknown>)[d.complaintId];
+    case T.ComplaintResolved: {
+      const c = s.openComplaints[d.complaintId];
+      if (c) {
+        delete (s.openComplaints as Record<string, unknown>)[d.complaintId];
+        countComplaint(s, c, -1);
+      }
       break;
+    }
     case T.ComplaintSlaBreached: {
       const c = s.openComplaints[d.complaintId];
-      if (c) (s.openComplaints as Record<string, unknown>)[c.complaintId] = d.kind === 'ACK' ? { ...c, ackBreached: true } : { ...c, resolveBreached: true };
+      if (c) replaceOpenComplaint(s, c, d.kind === 'ACK' ? { ...c, ackBreached: true } : { ...c, resolveBreached: true });
       break;
     }
     case T.PaymentOverdue:

@@ -4,7 +4,7 @@ import { DEFAULT_POLICIES, Policy, PolicyBook, tierFor, tierRank } from '../poli
 import type { ClosePeriod, CustomerCommand, RecordFact } from './commands';
 import { evolve, evolveAt, evolveOwned } from './evolve';
 import { riskLevel, riskSignals } from './risk';
-import { contributionOf, CustomerState } from './state';
+import { contributionOf, CustomerState, slaPending } from './state';
 
 /** What can become due with the passage of time alone, ordered by when it is due. */
 type Due =
@@ -132,10 +132,11 @@ class Decision {
         if (at <= t && at > after && (best === null || firstDue(at, 'RISK', best))) best = { kind: 'RISK', at };
       }
     }
+    if (s.complaintsDue === 0) return best;
     const open = s.openComplaints;
     for (const id in open) {
       const c = open[id];
-      if (c.resolveBreached && (c.acknowledged || c.ackBreached)) continue; // nothing of it can fall due any more
+      if (!slaPending(c)) continue; // nothing of it can fall due any more
       const sla = this.policyAt(c.filedAt).sla[c.tierAtFiling];
       const ackDue = c.filedAt + sla.ackHours * HOUR_MS;
       const resolveDue = c.filedAt + sla.resolveHours * HOUR_MS;

@@ -356,6 +356,29 @@ describe('customer decider — complaint service levels (DESIGN §4.3)', () => {
       .thenOfType(['ComplaintSlaBreached'], [{ at: '2026-02-11T10:00:00.000+08:00', data: { kind: 'ACK' } }]);
   });
 
+  it('counts the open complaints with a deadline ahead, with a breach and of the quality category, and walks none whose deadlines have all passed', () => {
+    const at = (day: number, hour = 10) => `2026-02-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+08:00`;
+    const counts = (...given: Parameters<ReturnType<typeof spec>['given']>) => {
+      const s = spec().given(...given).state;
+      return [s.complaintsDue, s.complaintsBreached, s.qualityComplaintsOpen];
+    };
+    const quality = (day: number, id: string) => complaint(at(day), id, 'QUALITY_COMPLAINT');
+    const suggestion = (day: number, id: string) => complaint(at(day), id, 'DEMAND_SUGGESTION');
+    expect(counts(suggestion(10, 'K1'))).toEqual([1, 0, 0]);
+    expect(counts(suggestion(10, 'K1'), quality(10, 'K2'))).toEqual([2, 0, 1]);
+    expect(counts(suggestion(10, 'K1'), ack(at(10, 11), 'K1'))).toEqual([1, 0, 0]); // the resolution is still due
+    expect(counts(suggestion(10, 'K1'), sweep(at(12)))).toEqual([1, 1, 0]); // acknowledgement missed, resolution still due
+    expect(counts(suggestion(10, 'K1'), sweep(at(20)))).toEqual([0, 1, 0]); // both missed
+    expect(counts(suggestion(10, 'K1'), ack(at(10, 11), 'K1'), resolve(at(10, 12), 'K1'))).toEqual([0, 0, 0]);
+    expect(counts(quality(10, 'K1'), sweep(at(20)), resolve(at(21), 'K1'))).toEqual([0, 0, 0]);
+    expect(counts(quality(10, 'K1'), quality(10, 'K1'))).toEqual([1, 0, 1]); // filed twice: one complaint
+    // Breached and still open: later facts make nothing of it due again.
+    spec()
+      .given(ship(at(1), 1), suggestion(10, 'K1'), sweep(at(20)))
+      .when(ship(at(25), 1))
+      .thenOfType(['ComplaintSlaBreached'], []);
+  });
+
   it('resolving without acknowledging, late, records both breaches in deadline order', () => {
     spec()
       .given(complaint('2026-02-10T10:00:00+08:00', 'K1'))

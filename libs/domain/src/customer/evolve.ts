@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@crm/contracts';
 import { dayOf, monthOf, parseInstant } from '../calendar';
-import { addContribution, CustomerState, SHIPMENT_DAYS_CAP } from './state';
+import { addContribution, countComplaint, CustomerState, OpenComplaint, SHIPMENT_DAYS_CAP } from './state';
 
 /**
  * A copy of `record` with `key` set. Clone, then assign: an object literal with a computed key
@@ -16,6 +16,13 @@ function without<T>(record: Readonly<Record<string, T>>, key: string): Record<st
   const copy = { ...record };
   delete copy[key];
   return copy;
+}
+
+/** Puts `next` in the place of the open complaint `c`, and in the counts. */
+function replaceComplaint(s: CustomerState, c: OpenComplaint, next: OpenComplaint): void {
+  s.openComplaints = withEntry(s.openComplaints, c.complaintId, next);
+  countComplaint(s, c, -1);
+  countComplaint(s, next, 1);
 }
 
 /**
@@ -37,6 +44,9 @@ function copyState(s: CustomerState): CustomerState {
     contributions: s.contributions,
     lastClosedMonth: s.lastClosedMonth,
     openComplaints: s.openComplaints,
+    complaintsDue: s.complaintsDue,
+    complaintsBreached: s.complaintsBreached,
+    qualityComplaintsOpen: s.qualityComplaintsOpen,
     overdueInvoices: s.overdueInvoices,
     managerId: s.managerId,
     risk: s.risk,
@@ -78,7 +88,7 @@ export function evolveOwned(s: CustomerState, event: DomainEvent, at: number): C
     }
     case 'ComplaintFiled':
       if (!s.openComplaints[event.data.complaintId]) {
-        s.openComplaints = withEntry(s.openComplaints, event.data.complaintId, {
+        const c: OpenComplaint = {
           complaintId: event.data.complaintId,
           filedAt: at,
           category: event.data.category,
@@ -87,23 +97,27 @@ export function evolveOwned(s: CustomerState, event: DomainEvent, at: number): C
           acknowledged: false,
           ackBreached: false,
           resolveBreached: false,
-        });
+        };
+        s.openComplaints = withEntry(s.openComplaints, c.complaintId, c);
+        countComplaint(s, c, 1);
       }
       break;
     case 'ComplaintAcknowledged': {
       const c = s.openComplaints[event.data.complaintId];
-      if (c) s.openComplaints = withEntry(s.openComplaints, c.complaintId, { ...c, acknowledged: true });
+      if (c) replaceComplaint(s, c, { ...c, acknowledged: true });
       break;
     }
-    case 'ComplaintResolved':
-      if (s.openComplaints[event.data.complaintId]) s.openComplaints = without(s.openComplaints, event.data.complaintId);
-      break;
-    case 'ComplaintSlaBreached': {
+    case 'ComplaintResolved': {
       const c = s.openComplaints[event.data.complaintId];
       if (c) {
-        const flag = event.data.kind === 'ACK' ? { ackBreached: true } : { resolveBreached: true };
-        s.openComplaints = withEntry(s.openComplaints, c.complaintId, { ...c, ...flag });
+        s.openComplaints = without(s.openComplaints, event.data.complaintId);
+        countComplaint(s, c, -1);
       }
+      break;
+    }
+    case 'ComplaintSlaBreached': {
+      const c = s.openComplaints[event.data.complaintId];
+      if (c) replaceComplaint(s, c, event.data.kind === 'ACK' ? { ...c, ackBreached: true } : { ...c, resolveBreached: true });
       break;
     }
     case 'PaymentOverdue':

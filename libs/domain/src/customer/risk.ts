@@ -23,17 +23,11 @@ export function riskSignals(s: CustomerState, at: number, policy: Policy): RiskS
     }
   }
 
-  let breached = 0;
-  let openQuality = false;
-  const open = s.openComplaints;
-  for (const id in open) {
-    const c = open[id];
-    if (c.ackBreached || c.resolveBreached) breached++;
-    if (c.category === 'QUALITY_COMPLAINT') openQuality = true;
-  }
+  // Counted with the open complaints (CustomerState.complaintsBreached), not walked.
+  const breached = s.complaintsBreached;
   if (breached >= r.breachesForHigh) signals.push('SLA_BREACHES');
   else if (breached >= 1) signals.push('SLA_BREACH');
-  if (openQuality) signals.push('OPEN_QUALITY_COMPLAINT');
+  if (s.qualityComplaintsOpen > 0) signals.push('OPEN_QUALITY_COMPLAINT');
   for (const _ in s.overdueInvoices) {
     signals.push('PAYMENT_OVERDUE');
     break;

@@ -38,6 +38,16 @@ export interface CustomerState {
   contributions: MonthContribution | null;
   lastClosedMonth: string | null;
   openComplaints: Readonly<Record<string, OpenComplaint>>;
+  /**
+   * Counts over openComplaints, kept with it (countComplaint), so that the rules need not walk the record, whose
+   * objects are seldom in the CPU cache: the open complaints with a deadline still ahead (slaPending; the decider
+   * walks the record only when there are some), with a breach, and of the quality category. Measured on a 1M-line
+   * import whose complaints stay open once breached: walking the record in nextDue and riskSignals took ~0.7 s of
+   * the main thread's ~10 s.
+   */
+  complaintsDue: number;
+  complaintsBreached: number;
+  qualityComplaintsOpen: number;
   /** Overdue invoices not yet settled: invoiceId → amount in fen. */
   overdueInvoices: Readonly<Record<string, number>>;
   managerId: string | null;
@@ -47,6 +57,18 @@ export interface CustomerState {
 }
 
 export const SHIPMENT_DAYS_CAP = 8;
+
+/** Whether a deadline of the complaint can still fall due: not once it is resolve-breached and acknowledged or ack-breached. */
+export function slaPending(c: OpenComplaint): boolean {
+  return !(c.resolveBreached && (c.acknowledged || c.ackBreached));
+}
+
+/** Adds (sign 1) or takes out (sign -1) an open complaint's share of the complaint counts of `s` (in place). */
+export function countComplaint(s: CustomerState, c: OpenComplaint, sign: 1 | -1): void {
+  if (slaPending(c)) s.complaintsDue += sign;
+  if (c.ackBreached || c.resolveBreached) s.complaintsBreached += sign;
+  if (c.category === 'QUALITY_COMPLAINT') s.qualityComplaintsOpen += sign;
+}
 
 export interface InitialStateOptions {
   /**
@@ -72,6 +94,9 @@ export function initialState(options: InitialStateOptions = {}): CustomerState {
     contributions: null,
     lastClosedMonth: null,
     openComplaints: {},
+    complaintsDue: 0,
+    complaintsBreached: 0,
+    qualityComplaintsOpen: 0,
     overdueInvoices: {},
     managerId: null,
     risk: 'LOW',
