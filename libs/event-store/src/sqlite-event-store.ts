@@ -182,9 +182,17 @@ function rowWriter(st: RowStatements, chunk: number) {
         st.link.run(links[k], links[k + 1]);
         st.row.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6], params[q + 7], params[q + 8]);
       }
-      const whole = heads.length - (heads.length % (3 * chunk));
-      for (let k = 0; k < whole; k += 3 * chunk) st.heads.run(heads.slice(k, k + 3 * chunk));
-      for (let k = whole; k < heads.length; k += 3) st.head.run(heads[k], heads[k + 1], heads[k + 2]);
+      // In key order: the upserts then walk the table's pages in order (measured alone: 1,792 heads of 20k per append,
+      // 1.2-1.4 ms against 4.4 ms in the order of the requests; on a 1M-line import the append thread -0.18 s on
+      // average in 3 alternating pairs). Stable: a stream's later head stays after its earlier one.
+      const order: number[] = [];
+      for (let k = 0; k < heads.length; k += 3) order.push(k);
+      order.sort((a, b) => heads[a] - heads[b]);
+      const sorted: number[] = [];
+      for (const k of order) sorted.push(heads[k], heads[k + 1], heads[k + 2]);
+      const whole = sorted.length - (sorted.length % (3 * chunk));
+      for (let k = 0; k < whole; k += 3 * chunk) st.heads.run(sorted.slice(k, k + 3 * chunk));
+      for (let k = whole; k < sorted.length; k += 3) st.head.run(sorted[k], sorted[k + 1], sorted[k + 2]);
     },
   };
 }
