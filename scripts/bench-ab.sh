@@ -38,8 +38,9 @@ for ((i = 1; i <= rounds; i++)); do
     dir=$a
     [ "$side" = b ] && dir=$b
     rm -rf "$out.data"
-    # The flags `npm run crm` runs the CLI with.
-    report=$(cd "$dir" && node --max-semi-space-size=64 dist/test/bench/import-runner.js "$out.data" "$file")
+    # With the flags `npm run crm` runs the CLI with at that commit.
+    flags=$(cd "$dir" && node -p 'require("./package.json").scripts.crm.split(/\s+/).filter((a) => a.startsWith("--")).join(" ")')
+    report=$(cd "$dir" && node $flags dist/test/bench/import-runner.js "$out.data" "$file")
     echo "$side $report" | tee -a "$out"
   done
 done

@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync
 import { createServer } from 'net';
 import { cpus, loadavg } from 'os';
 import { join, resolve } from 'path';
+import { cliNodeFlags } from './cli-node-flags';
 import { writeBenchFile } from './generate-events';
 
 /**
@@ -29,7 +30,7 @@ const CLOSED = ['2026-03', '2026-04', '2026-05'];
 const ADMIN = 'bench-admin-token-0001';
 
 function crm(dataDir: string, ...args: string[]): string {
-  return execFileSync('node', ['--max-semi-space-size=64', CLI, ...args], { env: { ...process.env, CRM_DATA_DIR: dataDir }, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+  return execFileSync('node', [...cliNodeFlags(), CLI, ...args], { env: { ...process.env, CRM_DATA_DIR: dataDir }, encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 /** The store, built once and cached (import + three closes of 100k customers take a few minutes). */

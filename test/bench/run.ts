@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { cpus, loadavg, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { LINE_BATCHES, readNdjsonFile } from '@crm/ingest';
+import { cliNodeFlags } from './cli-node-flags';
 import { writeBenchFile } from './generate-events';
 import { runReadSideBench } from './read-side.bench';
 
@@ -24,7 +25,7 @@ interface ImportReport {
 
 function runImport(dataDir: string, file: string): Promise<ImportReport> {
   return new Promise((ok, fail) => {
-    const child = fork(join(__dirname, 'import-runner.js'), [dataDir, file], { execArgv: ['--max-semi-space-size=64'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(__dirname, 'import-runner.js'), [dataDir, file], { execArgv: cliNodeFlags(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let report: ImportReport | undefined;
     child.on('message', (m) => (report = m as ImportReport));
     child.on('exit', (code) => (report && code === 0 ? ok(report) : fail(new Error(`import runner exited with ${code}`))));
