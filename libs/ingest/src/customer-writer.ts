@@ -28,6 +28,8 @@ export interface HandleResult {
 
 interface Entry {
   customerId: string;
+  /** customerStream(customerId), made once: the store looks streams up by name, and the same string hashes once. */
+  stream: string;
   state: CustomerState;
   revision: number;
   /** While a batch is decided: the batch that last touched this entry, the state it decided to, and its events. */
@@ -98,7 +100,7 @@ export class CustomerWriter {
       state = this.decider.evolve(state, domainEventFromStored(e));
       revision = e.revision;
     }
-    entry = { customerId, state, revision, batch: 0, next: state, events: NO_EVENTS };
+    entry = { customerId, stream, state, revision, batch: 0, next: state, events: NO_EVENTS };
     this.cache.set(customerId, entry);
     return entry;
   }
@@ -139,48 +141,56 @@ export class CustomerWriter {
     }
     const stamp = ++this.batches;
     const touched: Entry[] = [];
-    for (let i = 0; i < batch.length; i++) {
-      const { customerId, command } = batch[i];
-      if (duplicates?.has(i)) {
-        outcomes[i] = 'duplicate';
-        continue;
-      }
-      const entry = entries[i];
-      if (entry.batch !== stamp) {
-        entry.batch = stamp;
-        entry.next = entry.state;
-        entry.events = [];
-        touched.push(entry);
-      }
-      const { events: decided, state } = this.decider.decideAndEvolve(command, entry.next);
-      if (decided.length === 0) {
-        outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
-        continue;
-      }
-      outcomes[i] = 'recorded';
-      const cause = causeOf(customerId, command);
-      for (let k = 0; k < decided.length; k++) {
-        const d = decided[k];
-        const isFact = 'eventId' in d;
-        // Plain assignments: conditional object spreads cost microseconds per event on this hot path.
-        const metadata: EventMetadata = { correlationId: cause, causationId: cause, occurredAt: d.at, recordedAt, schemaVersion: SCHEMA_VERSION };
-        if (command.type === 'RecordFact') metadata.upstreamEventId = command.event.eventId;
-        const policyVersion = (d.data as { policyVersion?: number }).policyVersion;
-        if (policyVersion !== undefined) metadata.policyVersion = policyVersion;
-        if (isFact && d.source !== undefined) metadata.source = d.source;
-        entry.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
-        appended[d.type] = (appended[d.type] ?? 0) + 1;
-      }
-      entry.next = state;
-    }
     const requests: AppendRequest[] = [];
-    for (const entry of touched) {
-      if (entry.events.length > 0) {
-        requests.push({ streamId: customerStream(entry.customerId), events: entry.events, expectedRevision: entry.revision });
-        entry.state = entry.next;
-        entry.revision += entry.events.length;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        const { customerId, command } = batch[i];
+        if (duplicates?.has(i)) {
+          outcomes[i] = 'duplicate';
+          continue;
+        }
+        const entry = entries[i];
+        if (entry.batch !== stamp) {
+          entry.batch = stamp;
+          entry.next = entry.state;
+          entry.events = [];
+          touched.push(entry);
+        }
+        // In place: the cache is the only holder of its states, and it is dropped if this batch fails before or at its
+        // append. A copy per fact outlived the next young-generation collection: nearly every customer's state was new
+        // at each one (measured on a 1M-line import, 3 alternating pairs: main-thread GC -12 to -27%, wall -0.2 to -1.4 s, RSS -50 MB).
+        const { events: decided, state } = this.decider.decideAndEvolveOwned(command, entry.next);
+        if (decided.length === 0) {
+          outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
+          continue;
+        }
+        outcomes[i] = 'recorded';
+        const cause = causeOf(customerId, command);
+        for (let k = 0; k < decided.length; k++) {
+          const d = decided[k];
+          const isFact = 'eventId' in d;
+          // Plain assignments: conditional object spreads cost microseconds per event on this hot path.
+          const metadata: EventMetadata = { correlationId: cause, causationId: cause, occurredAt: d.at, recordedAt, schemaVersion: SCHEMA_VERSION };
+          if (command.type === 'RecordFact') metadata.upstreamEventId = command.event.eventId;
+          const policyVersion = (d.data as { policyVersion?: number }).policyVersion;
+          if (policyVersion !== undefined) metadata.policyVersion = policyVersion;
+          if (isFact && d.source !== undefined) metadata.source = d.source;
+          entry.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
+          appended[d.type] = (appended[d.type] ?? 0) + 1;
+        }
+        entry.next = state;
       }
-      entry.events = NO_EVENTS;
+      for (const entry of touched) {
+        if (entry.events.length > 0) {
+          requests.push({ streamId: entry.stream, events: entry.events, expectedRevision: entry.revision });
+          entry.state = entry.next;
+          entry.revision += entry.events.length;
+        }
+        entry.events = NO_EVENTS;
+      }
+    } catch (err) {
+      this.dropCache(); // states decided in part
+      throw err;
     }
     // Once the store has the requests (an append thread copies them at once), this batch keeps only its outcomes:
     // events held until the append is durable would outlive young-generation collections.

@@ -26,6 +26,12 @@ export interface CustomerDecider {
   decide(command: CustomerCommand, state: CustomerState): DomainEvent[];
   /** `decide`, plus the state after folding the decided events (saves folding them again). */
   decideAndEvolve(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState };
+  /**
+   * `decideAndEvolve` for a caller that alone holds `state` and no longer needs it as it was: the decided events
+   * are folded into it in place (the returned state is `state`) instead of into a copy. The records it refers to
+   * may be shared with older states, so those are still replaced, never changed.
+   */
+  decideAndEvolveOwned(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState };
   evolve(state: CustomerState, event: DomainEvent): CustomerState;
   policies: PolicyBook;
 }
@@ -36,8 +42,8 @@ export interface CustomerDecider {
  * No clock: every instant comes from an event, a close's month or a sweep's `asOf`.
  */
 export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): CustomerDecider {
-  function decideAndEvolve(command: CustomerCommand, state: CustomerState): { events: DomainEvent[]; state: CustomerState } {
-    const d = new Decision(state, policies);
+  function decideAndEvolve(command: CustomerCommand, state: CustomerState, owned = false): { events: DomainEvent[]; state: CustomerState } {
+    const d = new Decision(state, policies, owned);
     switch (command.type) {
       case 'RecordFact':
         d.recordFact(command);
@@ -52,7 +58,13 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
     return { events: d.out, state: d.s };
   }
 
-  return { decide: (command, state) => decideAndEvolve(command, state).events, decideAndEvolve, evolve, policies };
+  return {
+    decide: (command, state) => decideAndEvolve(command, state).events,
+    decideAndEvolve: (command, state) => decideAndEvolve(command, state),
+    decideAndEvolveOwned: (command, state) => decideAndEvolve(command, state, true),
+    evolve,
+    policies,
+  };
 }
 
 /**
@@ -61,12 +73,12 @@ export function createCustomerDecider(policies: PolicyBook = DEFAULT_POLICIES): 
  */
 class Decision {
   readonly out: DomainEvent[] = [];
-  /** Whether `s` is this decision's own copy (after the first event), which later events may change in place. */
-  private owned = false;
 
+  /** `owned`: whether `s` is this decision's to change in place (else it copies it at the first event). */
   constructor(
     public s: CustomerState,
     private readonly policies: PolicyBook,
+    private owned: boolean,
   ) {}
 
   private policyAt(ms: number): Policy {
