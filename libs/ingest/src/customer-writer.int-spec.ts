@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { CustomerCommand } from '@crm/domain';
+import { customerDecider, type CustomerCommand, type CustomerDecider } from '@crm/domain';
 import { customerStream, SqliteEventStore, streamEvents } from '@crm/event-store';
 import { upstream } from '../../../test/support/decider-specification';
 import { CommandEnvelope, CustomerWriter } from './customer-writer';
@@ -32,6 +32,38 @@ describe('customer writer on a store that refuses an eventId recorded twice (its
       const facts = async (customerId: string) => (await streamEvents(store, customerStream(customerId))).filter((e) => e.type === 'ShipmentPickedUp').map((e) => e.id);
       expect(await facts('C1')).toEqual([id(1), id(2)]);
       expect(await facts('C2')).toEqual([id(3)]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('decides in place, and a batch whose deciding throws leaves no state decided in part: the next batch decides from the store', async () => {
+    const store = SqliteEventStore.open(join(dir, 'events.sqlite'));
+    try {
+      // Folds the fact into the state it is given, then throws: as if a later rule of the same fact had failed.
+      let failOn: string | undefined;
+      const failing: CustomerDecider = {
+        ...customerDecider,
+        decideAndEvolveOwned(command, state) {
+          const r = customerDecider.decideAndEvolveOwned(command, state);
+          if (command.type === 'RecordFact' && command.event.eventId === failOn) throw new Error('rule failed');
+          return r;
+        },
+      };
+      const writer = new CustomerWriter(store, failing);
+      const referenceStore = SqliteEventStore.open(join(dir, 'reference.sqlite'));
+      const reference = new CustomerWriter(referenceStore);
+      for (const w of [writer, reference]) await w.handle([fact(1, 'C1')]);
+      failOn = id(2);
+      await expect(writer.handle([fact(2, 'C1')])).rejects.toThrow('rule failed');
+      failOn = undefined;
+      // C1's cached state had taken fact 2's shipment in; decided from it, fact 3 would count two shipments on two days.
+      const a = await writer.handle([fact(3, 'C1')]);
+      const b = await reference.handle([fact(3, 'C1')]);
+      expect(a.appended).toEqual(b.appended);
+      const kinds = async (s: SqliteEventStore) => (await streamEvents(s, customerStream('C1'))).map((e) => `${e.type} ${JSON.stringify(e.data)}`);
+      expect(await kinds(store)).toEqual(await kinds(referenceStore));
+      await referenceStore.close();
     } finally {
       await store.close();
     }

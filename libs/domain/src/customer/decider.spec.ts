@@ -315,6 +315,40 @@ describe('customer decider — idempotency', () => {
   });
 });
 
+describe('customer decider — deciding into a state the caller owns', () => {
+  it('decideAndEvolveOwned decides the same events and folds them into the state it was given, to what decideAndEvolve returns', () => {
+    const history: CustomerCommand[] = [
+      register('2026-01-02T09:00:00+08:00'),
+      ship('2026-01-05T10:00:00+08:00', 40_000),
+      ship('2026-01-06T10:00:00+08:00', 900),
+      complaint('2026-01-07T10:00:00+08:00', 'K1'),
+      close('2026-01'),
+      ack('2026-01-20T10:00:00+08:00', 'K1'),
+      complaint('2026-02-01T10:00:00+08:00', 'K2', 'DELAY'),
+      resolve('2026-02-09T10:00:00+08:00', 'K1'),
+      close('2026-02'),
+      ship('2026-05-01T10:00:00+08:00', 2_000), // back from WINBACK; K2's deadlines passed on the way
+      sweep('2026-09-01T00:00:00+08:00'),
+    ];
+    let pure = initialState();
+    let owned = initialState();
+    const decided = new Set<string>();
+    for (const command of history) {
+      const before = { ...pure };
+      const a = customerDecider.decideAndEvolve(command, pure);
+      for (const key of Object.keys(before) as (keyof typeof before)[]) expect(pure[key]).toBe(before[key]); // the pure path changes no field of its input
+      const b = customerDecider.decideAndEvolveOwned(command, owned);
+      expect(b.events).toEqual(a.events);
+      expect(b.state).toBe(owned);
+      expect(b.state).toEqual(a.state);
+      for (const e of a.events) decided.add(e.type);
+      pure = a.state;
+      owned = b.state;
+    }
+    for (const t of ['TierChanged', 'MonthClosed', 'LifecycleStageChanged', 'ComplaintSlaBreached', 'ChurnRiskChanged', 'ComplaintResolved']) expect(decided).toContain(t);
+  });
+});
+
 describe('customer decider — complaint service levels (DESIGN §4.3)', () => {
   it.each([
     ['PROJECT', 10_000_000, 2, 24],
