@@ -45,6 +45,11 @@ export interface AppendRequest {
   streamId: string;
   events: NewEvent[];
   expectedRevision: ExpectedRevision;
+  /**
+   * The AppendResult.streamKey of an earlier append to this stream through the same store, if it gave one: it spares
+   * the store a lookup by name. A key the store no longer knows, or another stream's, is ignored.
+   */
+  streamKey?: number;
 }
 
 export interface AppendResult {
@@ -53,6 +58,8 @@ export interface AppendResult {
   nextExpectedRevision: number;
   /** Position of the last appended event. */
   position: Position;
+  /** A number the store may give the stream, to be passed back as AppendRequest.streamKey (SQLite's append thread). */
+  streamKey?: number;
 }
 
 export class WrongExpectedVersionError extends Error {

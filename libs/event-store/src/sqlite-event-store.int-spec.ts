@@ -261,6 +261,62 @@ describe('SqliteEventStore', () => {
       // The refused appends' ids are free again.
       await store.append('t', [{ ...bad, type: 'Tested' }], NO_STREAM);
     });
+    it('numbers streams for the thread: a key from an earlier result spares a lookup; a wrong or forgotten key, the numbers starting over and a group taken back still put every event in its own stream', async () => {
+      const store = openStore({ appendThread: true, appendThreadStreams: 3 });
+      const streams = ['a', 'b', 'c', 'd', 'e', 'f'];
+      const keys = new Map<string, number | undefined>();
+      const expected = new Map<string, string[]>(streams.map((s) => [s, []]));
+      let seed = 7;
+      const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      for (let round = 0; round < 12; round++) {
+        // Several appends queued at once (the thread takes them as one group), each to 1-3 random streams, with the
+        // stream's own key, another stream's, or none.
+        const calls = Array.from({ length: 3 }, (_, c) => {
+          const picked = [...new Set(Array.from({ length: 1 + random(3) }, () => streams[random(streams.length)]))];
+          const requests = picked.map((streamId) => {
+            const e = { ...ev(round * 100 + c * 10), id: randomUUID() };
+            const key = [keys.get(streamId), keys.get(streams[random(streams.length)]), undefined][random(3)];
+            return { streamId, events: [e], expectedRevision: 'any' as const, streamKey: key };
+          });
+          // One append in a few rounds fails halfway (NOT NULL), taking its group back: the others are tried again alone.
+          const failing = round % 4 === 3 && c === 1;
+          if (failing) (requests[0].events[0] as { type: unknown }).type = null;
+          return { requests, failing };
+        });
+        const settled = await Promise.allSettled(calls.map((c) => store.appendMany(c.requests)));
+        settled.forEach((r, c) => {
+          expect(r.status).toBe(calls[c].failing ? 'rejected' : 'fulfilled');
+          if (r.status !== 'fulfilled') return;
+          for (const result of r.value) keys.set(result.streamId, result.streamKey);
+          for (const q of calls[c].requests) expected.get(q.streamId)?.push(q.events[0].id);
+        });
+      }
+      expect([...keys.values()].every((k) => typeof k === 'number')).toBe(true);
+      for (const s of streams) {
+        const events = await collect(store.readStream(s));
+        expect(events.map((e) => e.id)).toEqual(expected.get(s));
+        expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i));
+        expect(verifyChain(events)).toEqual([]);
+      }
+    });
+
+    it('a group taken back after an append in it started the numbers over: the appends before it keep their streams', async () => {
+      const store = openStore({ appendThread: true, appendThreadStreams: 3 });
+      const keys = new Map((await store.appendMany(['a', 'b'].map((streamId) => ({ streamId, events: [ev(1)], expectedRevision: NO_STREAM })))).map((r) => [r.streamId, r.streamKey]));
+      const bad = ev(9);
+      (bad as { type: unknown }).type = null;
+      const first = ev(2);
+      const settled = await Promise.allSettled([
+        store.appendMany([{ streamId: 'a', events: [first], expectedRevision: 0, streamKey: keys.get('a') }]), // a's number from before
+        store.appendMany([{ streamId: 'c', events: [ev(3)], expectedRevision: NO_STREAM }, { streamId: 'd', events: [ev(4), bad], expectedRevision: NO_STREAM }]), // starts over, fails
+      ]);
+      expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+      expect((await collect(store.readStream('a'))).map((e) => e.id)[1]).toBe(first.id);
+      expect(await collect(store.readStream('c'))).toEqual([]);
+      await store.append('c', [ev(5)], NO_STREAM);
+      expect(verifyChain(await collect(store.readStream('a')))).toEqual([]);
+    });
+
     it('copies the WAL into the database on a checkpoint thread, without the appends waiting for it', async () => {
       // A checkpoint is asked for every 64 * 512 bytes of row text; the append connection would copy only at 128 WAL pages.
       const store = openStore({ appendThread: true, walAutocheckpointPages: 64 });

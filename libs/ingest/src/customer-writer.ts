@@ -30,6 +30,8 @@ interface Entry {
   customerId: string;
   /** customerStream(customerId), made once: the store looks streams up by name, and the same string hashes once. */
   stream: string;
+  /** The stream's AppendResult.streamKey, once an append gave one (passed back: the store need not look the name up). */
+  streamKey: number | undefined;
   state: CustomerState;
   revision: number;
   /** While a batch is decided: the batch that last touched this entry, the state it decided to, and its events. */
@@ -100,7 +102,7 @@ export class CustomerWriter {
       state = this.decider.evolve(state, domainEventFromStored(e));
       revision = e.revision;
     }
-    entry = { customerId, stream, state, revision, batch: 0, next: state, events: NO_EVENTS };
+    entry = { customerId, stream, streamKey: undefined, state, revision, batch: 0, next: state, events: NO_EVENTS };
     this.cache.set(customerId, entry);
     return entry;
   }
@@ -142,6 +144,8 @@ export class CustomerWriter {
     const stamp = ++this.batches;
     const touched: Entry[] = [];
     const requests: AppendRequest[] = [];
+    /** The entry of each request. */
+    const appending: Entry[] = [];
     try {
       for (let i = 0; i < batch.length; i++) {
         const { customerId, command } = batch[i];
@@ -182,7 +186,8 @@ export class CustomerWriter {
       }
       for (const entry of touched) {
         if (entry.events.length > 0) {
-          requests.push({ streamId: entry.stream, events: entry.events, expectedRevision: entry.revision });
+          requests.push({ streamId: entry.stream, events: entry.events, expectedRevision: entry.revision, streamKey: entry.streamKey });
+          appending.push(entry);
           entry.state = entry.next;
           entry.revision += entry.events.length;
         }
@@ -210,7 +215,11 @@ export class CustomerWriter {
         return done.then(
           (results) => {
             let position: Position | null = null;
-            for (const r of results) if (position === null || r.position > position) position = r.position;
+            for (let i = 0; i < results.length; i++) {
+              const r = results[i];
+              if (position === null || r.position > position) position = r.position;
+              appending[i].streamKey = r.streamKey;
+            }
             return { outcomes, position, appended };
           },
           (err: unknown) => {
