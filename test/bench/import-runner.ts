@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'fs';
 import { constants, PerformanceObserver } from 'perf_hooks';
-import { openEmbeddedWriteSide, readNdjsonFile } from '@crm/ingest';
+import { openEmbeddedWriteSide, preferSerialScavenges, readNdjsonFile } from '@crm/ingest';
 
 /**
  * CPU seconds (user + system) of each of this process's threads that used at least 0.05 s, busiest first (Linux
@@ -26,6 +26,7 @@ function threadCpuSeconds(): number[] {
 /** Runs `crm import` in its own process for the bench and reports time and peak RSS to the parent. */
 async function main(): Promise<void> {
   const [dataDir, file] = process.argv.slice(2);
+  preferSerialScavenges(); // as `crm import` does
   const w = openEmbeddedWriteSide(dataDir);
   // The main thread's collections: young-generation pauses grow with what outlives them (batches in flight).
   const gc = { scavenges: 0, scavengeMs: 0, markCompacts: 0, markCompactMs: 0 };

@@ -4,7 +4,7 @@ import { statSync } from 'fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { isInstant, MONTH } from '@crm/contracts';
 import { dataDir } from '@crm/config';
-import { openEmbeddedWriteSide, readNdjsonFile, sweepAll, WriteSide } from '@crm/ingest';
+import { openEmbeddedWriteSide, preferSerialScavenges, readNdjsonFile, sweepAll, WriteSide } from '@crm/ingest';
 import { customerViews, customerView, CUSTOMER_CSV_COLUMNS, toCsvRow } from '@crm/projections';
 import { info, printJson, progress } from './output';
 import { ANALYTICS_EXPORTS, exportAnalytics, isAnalyticsExport, registerRebuildCommand } from './read-side.commands';
@@ -37,6 +37,7 @@ program
   .option('--json', 'print the result as JSON on stdout')
   .option('--batch-size <n>', 'lines per append batch', (v) => parseInt(v, 10), 2_000)
   .action(async (file: string, opts: { json?: boolean; batchSize: number }) => {
+    preferSerialScavenges();
     const size = statSync(file).size;
     const bar = progress(size, 'bytes');
     const result = await withWriteSide((w) => w.pipeline.ingest(readNdjsonFile(file, (b) => bar.update(b)), { source: `import:${file}`, batchSize: opts.batchSize }));

@@ -7,3 +7,4 @@ export * from './quarantine';
 export * from './write-side';
 export * from './event-ids';
 export * from './policy-registry';
+export * from './bulk-import';
