@@ -317,6 +317,37 @@ describe('SqliteEventStore', () => {
       expect(verifyChain(await collect(store.readStream('a')))).toEqual([]);
     });
 
+    it('stores every kind of data as JSON.stringify gives it on the calling thread (class instances, proxies, null prototypes, dates, odd numbers)', async () => {
+      class Money {
+        constructor(readonly fen: number) {}
+        toJSON() {
+          return `${this.fen / 100} 元`;
+        }
+      }
+      const nullProto = Object.assign(Object.create(null) as object, { b: 1, a: 'x' });
+      const datas: unknown[] = [
+        { plain: 'a"b\\c\n', n: -0, nan: NaN, inf: Infinity, t: true, nil: null, gone: undefined, nested: { list: [1, undefined, 'x', [2]], deep: { z: 1 } } },
+        { 2: 'two', 1: 'one', b: 'b', a: 'a' },
+        [1, 'x', { y: null }],
+        { amount: new Money(12_345) },
+        { at: new Date('2026-03-01T00:00:00.000Z') },
+        nullProto,
+        new Proxy({ p: 1 }, {}),
+        'just text',
+        42,
+        null,
+        undefined,
+      ];
+      const store = openStore({ appendThread: true });
+      for (let i = 0; i < datas.length; i++) await store.append(`d${i}`, [{ ...ev(i), data: datas[i] }], NO_STREAM);
+      for (let i = 0; i < datas.length; i++) {
+        const events = await collect(store.readStream(`d${i}`));
+        expect(JSON.stringify(events[0].data)).toBe(JSON.stringify(datas[i]) ?? 'null');
+        expect(verifyChain(events)).toEqual([]);
+      }
+      await expect(store.append('big', [{ ...ev(99), data: { n: 1n } }], NO_STREAM)).rejects.toThrow(TypeError); // as JSON.stringify does
+    });
+
     it('copies the WAL into the database on a checkpoint thread, without the appends waiting for it', async () => {
       // A checkpoint is asked for every 64 * 512 bytes of row text; the append connection would copy only at 128 WAL pages.
       const store = openStore({ appendThread: true, walAutocheckpointPages: 64 });
