@@ -996,7 +996,7 @@ function append(m, out) {
   const startHash = new Array(n);
   /**
    * The heads entry a request's stream had, updated in place once the append succeeds: a new entry per stream and
-   * append, kept in the map, cost the append thread ~0.3-0.5 s per 1M events (promoted objects).
+   * append, kept in heads, cost the append thread ~0.3-0.5 s per 1M events (promoted objects).
    */
   const cached = new Array(n);
   /** Each request's stream key (0 for a new stream; see rowWriter), set as its head is written. */

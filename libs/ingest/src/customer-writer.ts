@@ -32,11 +32,11 @@ interface Entry {
   stream: string;
   /** The stream's AppendResult.streamKey, once an append gave one (passed back: the store need not look the name up). */
   streamKey: number | undefined;
+  /** As decided so far, also by batches not yet appended (decided in place; the cache is dropped if one fails). */
   state: CustomerState;
   revision: number;
-  /** While a batch is decided: the batch that last touched this entry, the state it decided to, and its events. */
+  /** While a batch is decided: the batch that last touched this entry, and its events. */
   batch: number;
-  next: CustomerState;
   events: NewEvent[];
 }
 
@@ -102,7 +102,7 @@ export class CustomerWriter {
       state = this.decider.evolve(state, domainEventFromStored(e));
       revision = e.revision;
     }
-    entry = { customerId, stream, streamKey: undefined, state, revision, batch: 0, next: state, events: NO_EVENTS };
+    entry = { customerId, stream, streamKey: undefined, state, revision, batch: 0, events: NO_EVENTS };
     this.cache.set(customerId, entry);
     return entry;
   }
@@ -156,14 +156,13 @@ export class CustomerWriter {
         const entry = entries[i];
         if (entry.batch !== stamp) {
           entry.batch = stamp;
-          entry.next = entry.state;
           entry.events = [];
           touched.push(entry);
         }
         // In place: the cache is the only holder of its states, and it is dropped if this batch fails before or at its
         // append. A copy per fact outlived the next young-generation collection: nearly every customer's state was new
         // at each one (measured on a 1M-line import, 3 alternating pairs: main-thread GC -12 to -27%, wall -0.2 to -1.4 s, RSS -50 MB).
-        const { events: decided, state } = this.decider.decideAndEvolveOwned(command, entry.next);
+        const { events: decided, state } = this.decider.decideAndEvolveOwned(command, entry.state);
         if (decided.length === 0) {
           outcomes[i] = command.type === 'RecordFact' ? 'duplicate' : 'unchanged';
           continue;
@@ -182,13 +181,12 @@ export class CustomerWriter {
           entry.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
           appended[d.type] = (appended[d.type] ?? 0) + 1;
         }
-        entry.next = state;
+        entry.state = state;
       }
       for (const entry of touched) {
         if (entry.events.length > 0) {
           requests.push({ streamId: entry.stream, events: entry.events, expectedRevision: entry.revision, streamKey: entry.streamKey });
           appending.push(entry);
-          entry.state = entry.next;
           entry.revision += entry.events.length;
         }
         entry.events = NO_EVENTS;
