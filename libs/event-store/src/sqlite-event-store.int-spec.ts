@@ -669,6 +669,23 @@ describe('SqliteEventStore', () => {
       expect((await collect(store.readAll())).map((e) => e.id)).toEqual([a.id, b.id, c.id]);
     });
 
+    it('on the append thread, answers existingEventIds after the appends asked for before it: their ids if they were recorded', async () => {
+      const store = openStore({ appendThread: true });
+      const [a, b, c] = evs(3);
+      await store.append('p', [a], NO_STREAM); // the thread runs and has its index
+      const recorded = store.append('q', [b], NO_STREAM);
+      const refused = store.append('r', [c], 7); // a wrong expected revision
+      const refusedOutcome = refused.catch((err: unknown) => err);
+      // Asked while both appends are still on their way: not yet in the file, yet reported (reportsPendingEventIds).
+      expect(await store.existingEventIds([a.id, b.id, c.id])).toEqual(new Set([a.id, b.id]));
+      await recorded;
+      expect(await refusedOutcome).toBeInstanceOf(WrongExpectedVersionError);
+      // A store opened next to it reads the file itself, and agrees.
+      const other = openStore();
+      expect(await other.existingEventIds([a.id, b.id, c.id])).toEqual(new Set([a.id, b.id]));
+      await other.close();
+    });
+
     it.each([
       ['in the calling thread', false],
       ['on the append thread', true],
