@@ -1634,7 +1634,7 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Loads the event ids of the rows after `seenThrough` (all of them the first time) into `eventIds`: the index
-   * of the appends on this thread (and of `existingEventIds` while no append thread runs).
+   * of the appends on this thread (and of `existingEventIds` for a store without an append thread).
    */
   private catchUpEventIds(): EventIdSet {
     const ids = (this.eventIds ??= new EventIdSet());
@@ -1902,9 +1902,10 @@ export class SqliteEventStore implements EventStore {
   existingEventIds(ids: readonly string[]): Promise<Set<string>> {
     try {
       this.assertOpen();
-      // The append thread's index has every row of the file and of the appends asked for before.
+      // The append thread's index has every row of the file and of the appends asked for before (started for this if
+      // need be: then only that thread loads the ids of the file).
       const t = this.appendThread;
-      if (t?.worker !== undefined) return this.askThread(t, [...ids]);
+      if (t !== undefined) return this.askThread(t, [...ids]);
       return Promise.resolve(this.existingEventIdsSync(ids));
     } catch (err) {
       return Promise.reject(err as Error);
@@ -1914,7 +1915,7 @@ export class SqliteEventStore implements EventStore {
   /**
    * Looks the ids up in the in-memory index after catching it up with the file (one query for the rows
    * after `seenThrough`; the whole table the first time). See the class comment. The ids of appends still on the
-   * append thread are not in the file yet: `existingEventIds` asks that thread.
+   * append thread are not in the file yet: `existingEventIds` of a store with one asks that thread instead.
    */
   existingEventIdsSync(ids: readonly string[]): Set<string> {
     this.assertOpen();
