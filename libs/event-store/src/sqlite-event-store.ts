@@ -947,6 +947,7 @@ const plainRecent = {
   },
 };
 const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
+const stIdsOnlyAfter = db.prepare('SELECT position, event_id FROM events WHERE position > ? ORDER BY position').raw();
 class Failure extends Error {}
 
 /**
@@ -955,6 +956,15 @@ class Failure extends Error {}
  * scanned before. (After a rollback some are read again.)
  */
 function scan() {
+  if (names.length === 0) {
+    // No stream numbered yet, so no head to forget: the ids alone (the first scan of a big file, e.g. a re-import's
+    // first lookup, which the main thread waits for; 1.34M rows in profiles: 1.42 s this way, 1.65 s with the streams).
+    for (const row of stIdsOnlyAfter.iterate(scannedThrough)) {
+      ids.add(row[1]);
+      scannedThrough = row[0];
+    }
+    return;
+  }
   for (const row of stIdsAfter.iterate(scannedThrough)) {
     const slot = slotOf.get(row[2]);
     if (slot !== undefined) heads[slot] = undefined;
