@@ -821,7 +821,7 @@ interface AppendMessage {
 /** Asks the append thread which of these ids are recorded, once the appends asked for before are done. */
 interface IdQuery {
   id: number;
-  query: string[];
+  query: readonly string[];
 }
 
 interface AppendReply {
@@ -973,18 +973,7 @@ function scan() {
   }
 }
 
-/**
- * Adds the ids of an append's rows to the index (and to added, which the caller takes out again if the append
- * does not commit); fails naming every id recorded already or repeated in the append.
- */
-function reserveIds(rows, added) {
-  let dup;
-  for (let k = 0; k < rows.length; k += 4) {
-    if (ids.add(rows[k])) added.push(rows[k]);
-    else (dup ??= new Set()).add(rows[k]);
-  }
-  if (dup !== undefined) throw Object.assign(new Failure(), { reply: { name: 'DuplicateEventIdError', message: '', eventIds: [...dup] } });
-}
+const reserveIds = ${reserveIds.toString()};
 
 function append(m, out) {
   if (m.resetSlots) {
@@ -1007,7 +996,8 @@ function append(m, out) {
   }
   scan();
   const rows = m.rows;
-  reserveIds(rows, out.added);
+  const dup = reserveIds(ids, rows, 4, out.added); // an event's id is the first of its 4 values in rows
+  if (dup !== undefined) throw Object.assign(new Failure(), { reply: { name: 'DuplicateEventIdError', message: '', eventIds: dup } });
   const n = m.slots.length;
   const startRevision = new Array(n);
   const startPosition = new Array(n);
@@ -1530,7 +1520,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Which of these ids the append thread has (see IdQuery). */
-  private askThread(t: AppendThread, query: string[]): Promise<Set<string>> {
+  private askThread(t: AppendThread, query: readonly string[]): Promise<Set<string>> {
     const worker = this.appendWorker(t);
     const id = ++t.next;
     return new Promise((ok, fail) => {
@@ -1670,7 +1660,10 @@ export class SqliteEventStore implements EventStore {
     // removes them again if the transaction does not commit.
     const added: string[] = [];
     this.pendingIds = added;
-    reserveEventIds(known, requests, added);
+    const eventIds: string[] = [];
+    for (const r of requests) for (const e of r.events) eventIds.push(e.id);
+    const dup = reserveIds(known, eventIds, 1, added);
+    if (dup !== undefined) throw new DuplicateEventIdError(dup);
     const startRevision = new Array<number>(n);
     const startPosition = new Array<number>(n);
     /** Each request's stream key (0 for a new stream; see rowWriter). */
@@ -1916,7 +1909,7 @@ export class SqliteEventStore implements EventStore {
       // The append thread's index has every row of the file and of the appends asked for before (started for this if
       // need be: then only that thread loads the ids of the file).
       const t = this.appendThread;
-      if (t !== undefined) return this.askThread(t, [...ids]);
+      if (t !== undefined) return this.askThread(t, ids);
       return Promise.resolve(this.existingEventIdsSync(ids));
     } catch (err) {
       return Promise.reject(err as Error);
@@ -2027,7 +2020,7 @@ interface SubscriptionSource {
   onClose(sub: SqliteSubscription): void;
 }
 
-/** What the append thread needs of an appendMany besides the index checks: AppendMessage without id and checkpoint. */
+/** What prepareAppend makes of an appendMany: AppendMessage without its id and stream numbers, and the streams' names. */
 type PreparedAppend = Omit<AppendMessage, 'id' | 'slots' | 'names' | 'resetSlots'> & { streamIds: string[] };
 
 /**
@@ -2069,20 +2062,19 @@ function prepareAppend(requests: readonly AppendRequest[]): PreparedAppend {
 }
 
 /**
- * Adds the batch's event ids to the index and to `added` (so a repeat within the batch is found too);
- * throws DuplicateEventIdError naming every id already there. The caller removes `added` if it fails.
+ * Adds an append's event ids (every `stride`-th value of `list`) to the index, and to `added`, which the caller takes
+ * out again if the append does not commit; returns the ids that were there already or came twice (the append is then
+ * refused with DuplicateEventIdError), else undefined. Written without outside names: the append thread runs it from
+ * its source text.
  */
-function reserveEventIds(known: EventIdSet, requests: readonly { events: readonly { id: string }[] }[], added: string[]): void {
-  let duplicates: Set<string> | undefined;
-  for (let i = 0; i < requests.length; i++) {
-    const events = requests[i].events;
-    for (let j = 0; j < events.length; j++) {
-      const id = events[j].id;
-      if (known.add(id)) added.push(id);
-      else (duplicates ??= new Set()).add(id);
-    }
+function reserveIds(index: { add(id: string): boolean }, list: readonly unknown[], stride: number, added: string[]): string[] | undefined {
+  let dup: Set<string> | undefined;
+  for (let k = 0; k < list.length; k += stride) {
+    const id = list[k] as string;
+    if (index.add(id)) added.push(id);
+    else (dup ??= new Set()).add(id);
   }
-  if (duplicates) throw new DuplicateEventIdError([...duplicates]);
+  return dup === undefined ? undefined : [...dup];
 }
 
 /** Catch-up then live: reads pages; when caught up, waits for an append in this process or the next poll. */
