@@ -96,6 +96,13 @@ export class DuplicateEventIdError extends Error {
 /** [position, event_id, stream_id, revision, type, data, metadata, metadata_ids, metadata_context] */
 type Row = [number, string, string, number, string, string, string, number, number];
 
+/**
+ * Events of queued appends that the append thread commits in one transaction (see its message handler). Measured on
+ * the 1M-line import (2,700-event appends, two in flight), 4 alternating rounds against grouping whatever queued: wall
+ * -0.66, -0.47, -1.91, -0.70 s; idle core time (twice the wall time less the CPU time) 2.3 s against 3.0 s.
+ */
+const GROUP_EVENTS = 1000;
+
 /** Rows per multi-row INSERT statement (fewer statement executions; ~15% faster appends than row by row). */
 const INSERT_CHUNK = 32;
 
@@ -1101,19 +1108,23 @@ function append(m, out) {
 }
 
 /**
- * Appends already queued when one arrives share its transaction, and one commit writes the pages they share
- * once: nearly every batch touches most pages of the streams table. That happens when this thread is the slower
- * one. An append refused by its checks has written nothing, so the others go on; any other error takes the
- * transaction back, and then each append is tried again alone. Replies go out after the commit.
+ * Small appends already queued when one arrives share its transaction, up to GROUP_EVENTS events, and one commit
+ * writes the pages they share once (many small appends, e.g. HTTP posts, while this thread is busy). A bigger one
+ * commits alone: its reply would wait for the work of the next, and a caller that keeps a bounded number of appends in
+ * flight (the import pipeline) would wait with it. An append refused by its checks has written nothing, so the others
+ * go on; any other error takes the transaction back, and then each append is tried again alone. Replies go out after
+ * the commit.
  */
 parentPort.on('message', (m) => {
   const queued = [m];
   for (let r = receiveMessageOnPort(parentPort); r !== undefined; r = receiveMessageOnPort(parentPort)) queued.push(r.message);
   let group = [];
+  let grouped = 0; // events in group
   for (const q of queued) {
     if (q.query !== undefined) {
       appendGroup(group);
       group = [];
+      grouped = 0;
       scan();
       const found = [];
       for (const id of q.query) if (ids.has(id)) found.push(id);
@@ -1121,7 +1132,14 @@ parentPort.on('message', (m) => {
       continue;
     }
     if (!q.close) {
+      const events = q.rows.length / 4;
+      if (group.length > 0 && grouped + events > ${GROUP_EVENTS}) {
+        appendGroup(group);
+        group = [];
+        grouped = 0;
+      }
       group.push(q);
+      grouped += events;
       continue;
     }
     appendGroup(group);

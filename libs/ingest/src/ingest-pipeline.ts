@@ -55,7 +55,7 @@ export class IngestPipeline {
     // The batches being appended (a worker thread on SQLite, a network round-trip on EventStoreDB) while the next
     // is validated, decided and turned into JSON; the store queues the newer appends behind the older. Two, so that
     // neither side waits for the other's slower batches (measured on 1M lines: 2-8% faster than one, up to ~60 MB more RSS);
-    // SQLite then commits two queued batches at once when its thread is the slower one.
+    // SQLite commits each alone (see GROUP_EVENTS in its store).
     const inFlight: { commands: CommandEnvelope[]; commit: Promise<HandleResult>; ids: Set<string> | null; failed: boolean }[] = [];
     // A store that reports the ids of appends in flight itself (SQLite reserves them in its index) spares a Set per batch.
     const trackIds = this.store.reportsPendingEventIds !== true;
