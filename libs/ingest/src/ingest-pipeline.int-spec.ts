@@ -75,6 +75,51 @@ describe('ingest pipeline: an eventId repeated while its first copy is still bei
 });
 
 /**
+ * After its first batch an import on SQLite looks no eventId up and checks no repeat itself (the store refuses
+ * them at append): a batch that repeats an id fails whole and is redone, and the repeat, also for another customer
+ * and with another payload, counts as a duplicate once, the first copy recorded.
+ */
+describe('ingest pipeline: an eventId repeated within a batch that was not screened', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-pipeline-repeat-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('records the first copy and counts the repeat as a duplicate', async () => {
+    const sqlite = SqliteEventStore.open(join(dir, 'events.sqlite'), { appendThread: true });
+    let lookups = 0;
+    const facade = Object.create(sqlite) as EventStore;
+    facade.existingEventIds = (ids) => {
+      lookups++;
+      return sqlite.existingEventIds(ids);
+    };
+    const w = createWriteSide(facade, new SqliteQuarantine(join(dir, 'quarantine.sqlite')));
+    try {
+      const lines = numbered([
+        pickup(id(1), '2026-01-05T10:00:00+08:00', 1000),
+        pickup(id(2), '2026-01-05T11:00:00+08:00', 2000),
+        pickup(id(3), '2026-01-05T12:00:00+08:00', 3000),
+        pickup(id(3), '2026-01-05T12:30:00+08:00', 9999, 'C2'),
+        pickup(id(4), '2026-01-05T13:00:00+08:00', 4000),
+        pickup(id(4), '2026-01-05T13:30:00+08:00', 8888),
+      ]);
+      const r = await w.pipeline.ingest(lines, { source: 'test', batchSize: 3 });
+      expect({ accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected }).toEqual({ accepted: 4, duplicates: 2, rejected: 0 });
+      // The first batch was screened; the second was not, and was looked up once it had failed.
+      expect(lookups).toBe(2);
+      const facts = (await streamEvents(sqlite, customerStream('C1'))).filter((e) => e.type === 'ShipmentPickedUp');
+      expect(facts.map((e) => [e.id, (e.data as { freightFen: number }).freightFen])).toEqual([
+        [id(1), 1000],
+        [id(2), 2000],
+        [id(3), 3000],
+        [id(4), 4000],
+      ]);
+      expect(await sqlite.streamRevision(customerStream('C2'))).toBe(-1);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+/**
  * A fact another writer recorded after this pipeline screened its ids (the race, made certain here by a store whose
  * first `existingEventIds` knows nothing): with a store that refuses a recorded id (SQLite) the append fails and the
  * batch is redone on a fresh screen; with one that does not (as EventStoreDB), the decider must check the stream itself.
