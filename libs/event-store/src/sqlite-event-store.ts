@@ -853,9 +853,9 @@ const db = new Database(workerData.file);
 for (const p of workerData.pragmas) db.pragma(p);
 db.pragma('wal_autocheckpoint = 0');
 // Background work: at nice 10 (this thread alone on Linux, where a nice value is a thread's) it takes a core when one
-// is free rather than from the appending and deciding threads. Measured on the 1M-line import, 4 alternating pairs:
-// -0.39, -0.26, -0.50, -0.39 s; nice 19 was no different. Falling behind costs nothing: the append connection's own
-// checkpoint (walAutocheckpointPages / 2) bounds the WAL.
+// is free rather than from the appending and deciding threads. Measured on the 1M-line import, 6 runs in ABBA order:
+// wall per pair mixed (-1.60 to +1.44 s), wall per second of main-thread CPU lower in 5 of 6: a small gain at most.
+// Falling behind costs nothing: the append connection's own checkpoint (walAutocheckpointPages / 2) bounds the WAL.
 try {
   require('os').setPriority(10);
 } catch {
