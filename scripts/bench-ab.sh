@@ -4,7 +4,8 @@
 # every run and the medians of wall time and per-thread CPU. This host's speed drifts by ±30% within minutes, so
 # only alternating runs compare; a difference smaller than the spread between rounds is noise.
 #
-#   scripts/bench-ab.sh <commit-a> <commit-b> [rounds=3]      (e.g. scripts/bench-ab.sh HEAD~1 HEAD 4)
+#   scripts/bench-ab.sh <commit-a> <commit-b> [rounds=3]      (e.g. scripts/bench-ab.sh HEAD~1 HEAD 4; an even number
+#                                                              of rounds runs each side first equally often)
 #
 # The bench file is the one `npm run bench` generates (.cache/bench/events-$BENCH_EVENTS.ndjson); run that first.
 set -euo pipefail
@@ -33,8 +34,12 @@ a=$(build "$1")
 b=$(build "$2")
 out=$(mktemp)
 trap 'rm -rf "$out" "$out.data"' EXIT
+# a b, then b a, and so on (ABBA): while the host speeds up or slows down, the side run second in every round would
+# look better (seen in session 16: 5 of 5 rounds for one change, mixed once the order alternated).
 for ((i = 1; i <= rounds; i++)); do
-  for side in a b; do
+  order="a b"
+  [ $((i % 2)) = 0 ] && order="b a"
+  for side in $order; do
     dir=$a
     [ "$side" = b ] && dir=$b
     rm -rf "$out.data"
