@@ -56,8 +56,8 @@ export class IngestPipeline {
     // is validated, decided and turned into JSON; the store queues the newer appends behind the older. Three, so that
     // neither side waits for the other's slower batches or stalls (SQLite's checkpoints, its id index growing). Measured
     // on 1M lines: two were 2-8% faster than one (up to ~60 MB more RSS); three against two, once SQLite committed each
-    // batch alone (see GROUP_EVENTS in its store), 8 pairs in ABBA order: -1.23 to +0.60 s, 6 of 8 faster, median
-    // -0.75 s, ~15 MB more RSS; four were no better than three.
+    // batch alone (see GROUP_EVENTS in its store), 12 pairs in ABBA order: 10 faster, -2.89 to +0.60 s, median -1.0 s;
+    // ~15 MB more RSS; four were no better than three.
     const inFlight: { commands: CommandEnvelope[]; commit: Promise<HandleResult>; ids: Set<string> | null; failed: boolean }[] = [];
     // A store that reports the ids of appends in flight itself (SQLite reserves them in its index) spares a Set per batch.
     const trackIds = this.store.reportsPendingEventIds !== true;
