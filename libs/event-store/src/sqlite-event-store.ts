@@ -98,7 +98,7 @@ type Row = [number, string, string, number, string, string, string, number, numb
 
 /**
  * Events of queued appends that the append thread commits in one transaction (see its message handler). Measured on
- * the 1M-line import (2,700-event appends, two in flight), 4 alternating rounds against grouping whatever queued: wall
+ * the 1M-line import (2,700-event appends, then two in flight), 4 alternating rounds against grouping whatever queued: wall
  * -0.66, -0.47, -1.91, -0.70 s; idle core time (twice the wall time less the CPU time) 2.3 s against 3.0 s.
  */
 const GROUP_EVENTS = 1000;
@@ -1129,11 +1129,14 @@ parentPort.on('message', (m) => {
   for (let r = receiveMessageOnPort(parentPort); r !== undefined; r = receiveMessageOnPort(parentPort)) queued.push(r.message);
   let group = [];
   let grouped = 0; // events in group
+  const flush = () => {
+    appendGroup(group);
+    group = [];
+    grouped = 0;
+  };
   for (const q of queued) {
     if (q.query !== undefined) {
-      appendGroup(group);
-      group = [];
-      grouped = 0;
+      flush();
       scan();
       const found = [];
       for (const id of q.query) if (ids.has(id)) found.push(id);
@@ -1142,17 +1145,12 @@ parentPort.on('message', (m) => {
     }
     if (!q.close) {
       const events = q.rows.length / 4;
-      if (group.length > 0 && grouped + events > ${GROUP_EVENTS}) {
-        appendGroup(group);
-        group = [];
-        grouped = 0;
-      }
+      if (grouped + events > ${GROUP_EVENTS}) flush(); // nothing to commit yet if the group is empty
       group.push(q);
       grouped += events;
       continue;
     }
-    appendGroup(group);
-    group = [];
+    flush();
     db.close();
     if (checkpointer === undefined) replies.postMessage({ id: q.id, closed: true });
     else {
@@ -1160,7 +1158,7 @@ parentPort.on('message', (m) => {
       checkpointer.postMessage('close');
     }
   }
-  appendGroup(group);
+  flush();
 });
 
 /** Takes the ids of an append that did not commit out of the index again. */
@@ -1339,7 +1337,7 @@ const notifiers = new Map<string, Notifier>();
  * thread with its own connection does the rest under `BEGIN IMMEDIATE`: the event ids against an index of its own
  * (the same EventIdSet, caught up with the rows other connections committed), the metadata JSON, expected
  * revisions, inserts, commit. Appends run in call order, each checked against the index as the previous one left
- * it (those queued together share a transaction); on failure their ids are taken out again. `existingEventIds`
+ * it (small ones queued together share a transaction, see GROUP_EVENTS); on failure their ids are taken out again. `existingEventIds`
  * is answered by that thread too, in order with the appends. A checkpoint thread started by the worker copies the
  * WAL into the database (see walAutocheckpointPages). The caller keeps deciding while SQLite writes.
  * `appendManySync`/`appendSerializedSync` still write in-thread, checked against this thread's index.

@@ -84,13 +84,7 @@ export class IngestPipeline {
         const known = await this.store.existingEventIds(commands.flatMap((c) => (c.command.type === 'RecordFact' ? [c.command.event.eventId] : [])));
         // Also repeats within the batch: a batch that was not screened can hold one (the store refused the whole append).
         const seen = new Set<string>();
-        const rest = commands.filter((c) => {
-          if (c.command.type !== 'RecordFact') return true;
-          const id = c.command.event.eventId;
-          if (known.has(id) || seen.has(id)) return false;
-          seen.add(id);
-          return true;
-        });
+        const rest = commands.filter((c) => c.command.type !== 'RecordFact' || firstSighting(c.command.event.eventId, known, seen));
         result.duplicates += commands.length - rest.length;
         commands = rest;
         if (commands.length === 0) return;
@@ -218,11 +212,8 @@ export class IngestPipeline {
     const seen = new Set<string>();
     const fresh: UpstreamEvent[] = [];
     for (const event of valid) {
-      if (known.has(event.eventId) || inFlight(inFlightIds, event.eventId) || seen.has(event.eventId)) result.duplicates++;
-      else {
-        seen.add(event.eventId);
-        fresh.push(event);
-      }
+      if (!inFlight(inFlightIds, event.eventId) && firstSighting(event.eventId, known, seen)) fresh.push(event);
+      else result.duplicates++;
     }
     return { fresh, known: known.size };
   }
@@ -237,6 +228,13 @@ const SCREEN_AFTER_DUPLICATE = 16;
 /** An append refused because another writer got there first: the batch can be decided again. */
 function metConcurrentWriter(err: unknown): boolean {
   return err instanceof WrongExpectedVersionError || err instanceof DuplicateEventIdError;
+}
+
+/** Whether the id is neither recorded (`known`) nor in `seen` yet; it is then added to `seen`. */
+function firstSighting(id: string, known: ReadonlySet<string>, seen: Set<string>): boolean {
+  if (known.has(id) || seen.has(id)) return false;
+  seen.add(id);
+  return true;
 }
 
 /** Whether one of the sets has the id. */
