@@ -75,8 +75,7 @@ describe('hash chain on the SQLite store', () => {
     const row = db.prepare("SELECT position, event_id, type, data, metadata FROM events WHERE stream_id = 'customer-b' AND revision = 1").get() as { position: number; data: string; metadata: string };
     db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('plain', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(row.data, row.metadata);
     const at = (db.prepare('SELECT max(position) FROM events').pluck().get() as number) + 1;
-    db.prepare('INSERT INTO stream_links (position, previous) VALUES (?, ?)').run(at, row.position);
-    db.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (?, 'forged', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(at, row.data, row.metadata);
+    db.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, previous) VALUES (?, 'forged', 'customer-b', 2, 'ShipmentPickedUp', ?, ?, ?)").run(at, row.data, row.metadata, row.position);
     db.prepare("UPDATE stream_heads SET revision = 2, position = ? WHERE id = (SELECT id FROM streams WHERE stream_id = 'customer-b')").run(at);
     db.close();
 

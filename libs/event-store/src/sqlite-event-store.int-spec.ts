@@ -53,10 +53,9 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
     const key = db.prepare('SELECT id FROM streams WHERE stream_id = ?').pluck().get(stream)
       ?? db.prepare('INSERT INTO streams (stream_id, id) SELECT ?, coalesce(max(id), 0) + 1 FROM stream_heads RETURNING id').pluck().get(stream);
     const head = db.prepare('SELECT position FROM stream_heads WHERE id = ?').pluck().get(key);
-    db.prepare('INSERT INTO stream_links (position, previous) VALUES (?, ?)').run(position, head ?? null);
-    db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, previous) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(position, ${JSON.stringify(eventId)}, stream, ${revision}, 'FromOtherProcess', '{"other":true}',
-        JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }));
+        JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }), head ?? 0);
     db.prepare('INSERT INTO stream_heads (id, revision, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, position = excluded.position')
       .run(key, ${revision}, position);
     process.stdout.write('locked\\n');
@@ -86,6 +85,13 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
 /** Every stream's name, key, revision and head position, by name. */
 const HEADS_BY_NAME = 'SELECT s.stream_id, s.id, h.revision, h.position FROM streams s JOIN stream_heads h ON h.id = s.id ORDER BY s.stream_id';
 
+/** A version-7 file back to version 6: the links in a table of their own (a stream's first without one). */
+const BACK_TO_VERSION_6 = `
+  CREATE TABLE stream_links (position INTEGER PRIMARY KEY, previous INTEGER);
+  INSERT INTO stream_links (position, previous) SELECT position, nullif(previous, 0) FROM events WHERE previous IS NOT NULL;
+  ALTER TABLE events DROP COLUMN previous;
+  PRAGMA user_version = 6;`;
+
 describe('SqliteEventStore', () => {
   let dir: string;
   let file: string;
@@ -114,7 +120,7 @@ describe('SqliteEventStore', () => {
       try {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('events');
-        expect(columns).toEqual(['position', 'event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', 'metadata_ids', 'metadata_context']);
+        expect(columns).toEqual(['position', 'event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', 'metadata_ids', 'metadata_context', 'previous']);
       } finally {
         db.close();
       }
@@ -458,12 +464,12 @@ describe('SqliteEventStore', () => {
       await store.append('s', evs(1), NO_STREAM);
       await store.close();
       const db = new Database(file);
-      db.pragma('user_version = 7');
+      db.pragma('user_version = 8');
       db.close();
-      expect(() => SqliteEventStore.open(file)).toThrow(/layout version 7 is newer than this code's \(6\)/);
+      expect(() => SqliteEventStore.open(file)).toThrow(/layout version 8 is newer than this code's \(7\)/);
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(7);
+        expect(check.pragma('user_version', { simple: true })).toBe(8);
         expect(check.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1);
       } finally {
         check.close();
@@ -479,7 +485,7 @@ describe('SqliteEventStore', () => {
       const db = new Database(file);
       try {
         const whole = (await collect(SqliteEventStore.open(file).readStream('s'))).map((e) => JSON.stringify(e.metadata));
-        db.exec('DROP TABLE metadata_contexts; ALTER TABLE events DROP COLUMN metadata_ids; ALTER TABLE events DROP COLUMN metadata_context; PRAGMA user_version = 5');
+        db.exec(BACK_TO_VERSION_6 + 'DROP TABLE metadata_contexts; ALTER TABLE events DROP COLUMN metadata_ids; ALTER TABLE events DROP COLUMN metadata_context; PRAGMA user_version = 5');
         const update = db.prepare('UPDATE events SET metadata = ? WHERE position = ?');
         whole.forEach((m, i) => update.run(m, i + 1));
       } finally {
@@ -494,12 +500,44 @@ describe('SqliteEventStore', () => {
       await store.close();
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(6);
+        expect(check.pragma('user_version', { simple: true })).toBe(7);
         expect(rows(check).map((r) => [r[1], r[2]])).toEqual([[0, 0], [0, 0], [0b100011, 1], [0, 2]]);
       } finally {
         check.close();
       }
     });
+  });
+
+  it('converts a version-6 file: each link moves from stream_links into its row; a row without one stays in no stream', async () => {
+    let store = openStore();
+    await store.appendMany([
+      { streamId: 's', events: evs(2), expectedRevision: NO_STREAM },
+      { streamId: 't', events: evs(1), expectedRevision: NO_STREAM },
+      { streamId: 's', events: evs(1), expectedRevision: 1 },
+    ]);
+    await store.close();
+    const db = new Database(file);
+    try {
+      db.exec(BACK_TO_VERSION_6);
+      // A plain INSERT into a version-6 file: no link.
+      db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('plain', 's', 3, 'Tested', '{}', '{}')").run();
+      expect(db.prepare('SELECT position, previous FROM stream_links ORDER BY position').raw().all()).toEqual([[1, null], [2, 1], [3, null], [4, 2]]);
+    } finally {
+      db.close();
+    }
+    store = openStore({ appendThread: true });
+    expect((await collect(store.readStream('s'))).map((e) => [e.revision, e.position])).toEqual([[0, 1n], [1, 2n], [2, 4n]]);
+    expect((await collect(store.eventsOutsideStreams())).map((e) => e.id)).toEqual(['plain']);
+    expect(await store.append('s', evs(1), 2)).toMatchObject({ nextExpectedRevision: 3, position: 6n });
+    await store.close();
+    const check = new Database(file, { readonly: true });
+    try {
+      expect(check.pragma('user_version', { simple: true })).toBe(7);
+      expect(check.prepare("SELECT name FROM sqlite_schema WHERE name = 'stream_links'").all()).toEqual([]);
+      expect(check.prepare('SELECT position, previous FROM events ORDER BY position').raw().all()).toEqual([[1, 0], [2, 1], [3, 0], [4, 2], [5, null], [6, 4]]);
+    } finally {
+      check.close();
+    }
   });
 
   describe('listStreams', () => {
@@ -747,8 +785,9 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(6);
+        expect(check.pragma('user_version', { simple: true })).toBe(7);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual([]);
+        expect(check.prepare('SELECT position, previous FROM events ORDER BY position').raw().all()).toEqual([[1, 0], [2, 0], [3, 1], [4, 3], [5, 2], [7, 5]]);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
         expect(check.prepare(HEADS_BY_NAME).raw().all()).toEqual([['s', 1, 2, 4], ['t', 2, 2, 7]]);
       } finally {
@@ -799,10 +838,10 @@ describe('SqliteEventStore', () => {
 
       const check = new Database(file, { readonly: true });
       try {
-        expect(check.pragma('user_version', { simple: true })).toBe(6);
+        expect(check.pragma('user_version', { simple: true })).toBe(7);
         expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger'").pluck().all()).toEqual([]);
-        expect(check.prepare('SELECT position, previous FROM stream_links ORDER BY position').raw().all()).toEqual([
-          [1, null], [2, null], [3, 1], [4, 3], [5, 4], [6, null], [7, 5],
+        expect(check.prepare('SELECT position, previous FROM events ORDER BY position').raw().all()).toEqual([
+          [1, 0], [2, 0], [3, 1], [4, 3], [5, 4], [6, 0], [7, 5],
         ]);
         expect(check.prepare(HEADS_BY_NAME).raw().all()).toEqual([['s', 1, 4, 7], ['t', 2, 0, 2], ['u', 3, 0, 6]]);
       } finally {
@@ -827,16 +866,23 @@ describe('SqliteEventStore', () => {
       expect((await collect(store.eventsOutsideStreams())).map((e) => [e.id, e.streamId, e.revision, e.position])).toEqual([['plain', 's', 2, 4n]]);
 
       // A row with a link to the head of t, but t's head not moved: linked, and still in no stream. A row deleted by
-      // hand keeps its link and is not named (verify reports the gap it leaves).
+      // hand is not named (verify reports the gap it leaves).
       const again = new Database(file);
       try {
-        again.prepare('INSERT INTO stream_links (position, previous) VALUES (5, 3)').run();
-        again.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (5, 'linked', 't', 1, 'Tested', '{}', '{}')").run();
+        again.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, previous) VALUES (5, 'linked', 't', 1, 'Tested', '{}', '{}', 3)").run();
         again.prepare('DELETE FROM events WHERE position = 1').run();
       } finally {
         again.close();
       }
       expect((await collect(store.eventsOutsideStreams())).map((e) => e.id)).toEqual(['plain', 'linked']);
+      // Positions far apart (looked up in a map, not a table by position): the same.
+      const far = new Database(file);
+      try {
+        far.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (100000, 'far', 't', 1, 'Tested', '{}', '{}')").run();
+      } finally {
+        far.close();
+      }
+      expect((await collect(store.eventsOutsideStreams())).map((e) => e.id)).toEqual(['plain', 'linked', 'far']);
       expect((await collect(store.readStream('t'))).map((e) => e.position)).toEqual([3n]);
     });
   });

@@ -107,8 +107,8 @@ const GROUP_EVENTS = 1000;
 const INSERT_CHUNK = 32;
 
 /**
- * An append writes, per INSERT_CHUNK rows, their links and then the rows at those positions, and at the end each
- * stream's new head (rowWriter). The positions go on from NEXT_POSITION: under the write lock nothing else takes
+ * An append writes its rows, INSERT_CHUNK per statement, each with its link, and at the end each stream's new head
+ * (rowWriter). The positions go on from NEXT_POSITION: under the write lock nothing else takes
  * them, and AUTOINCREMENT keeps `seq` at or above every position ever used.
  */
 const NEXT_POSITION = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1";
@@ -118,8 +118,6 @@ const values = (rows: number, row: string) => new Array<string>(rows).fill(row).
 interface RowStatements {
   row: Database.Statement<unknown[]>;
   rows: Database.Statement<unknown[]>;
-  link: Database.Statement<unknown[]>;
-  links: Database.Statement<unknown[]>;
   head: Database.Statement<unknown[]>;
   heads: Database.Statement<unknown[]>;
   /** Names a new stream's key. */
@@ -130,16 +128,14 @@ interface RowStatements {
 
 function prepareRowStatements(db: Database.Database, chunk: number): RowStatements {
   const events = (n: number) =>
-    'INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, metadata_ids, metadata_context) VALUES ' + values(n, '(?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const links = (n: number) => 'INSERT INTO stream_links (position, previous) VALUES ' + values(n, '(?, ?)');
+    'INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, metadata_ids, metadata_context, previous) VALUES ' +
+    values(n, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const heads = (n: number) =>
     `INSERT INTO stream_heads (id, revision, position) VALUES ${values(n, '(?, ?, ?)')}
      ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, position = excluded.position`;
   return {
     row: db.prepare(events(1)),
     rows: db.prepare(events(chunk)),
-    link: db.prepare(links(1)),
-    links: db.prepare(links(chunk)),
     head: db.prepare(heads(1)),
     heads: db.prepare(heads(chunk)),
     name: db.prepare('INSERT INTO streams (stream_id, id) VALUES (?, ?)'),
@@ -148,22 +144,18 @@ function prepareRowStatements(db: Database.Database, chunk: number): RowStatemen
 }
 
 /**
- * Writes one append's rows, `chunk` per statement with their links first, and then its streams' heads (a stream's
- * last one winning) by the streams' keys; `head` names a new stream (key 0) and returns its key. `link` is the
- * position of the event before in its stream, 0 for a stream's first. One per append: both the calling thread and
- * the append thread use it (written without outside names, so the append thread runs it from its source text).
+ * Writes one append's rows, `chunk` per statement, and then its streams' heads (a stream's last one winning) by the
+ * streams' keys; `head` names a new stream (key 0) and returns its key. `link` is the position of the event before
+ * in its stream, 0 for a stream's first (the row's `previous`). One per append: both the calling thread and the
+ * append thread use it (written without outside names, so the append thread runs it from its source text).
  */
 function rowWriter(st: RowStatements, chunk: number) {
-  const params: unknown[] = new Array(chunk * 9).fill(null);
-  const links: unknown[] = new Array(chunk * 2).fill(null);
+  const params: unknown[] = new Array(chunk * 10).fill(null);
   const heads: number[] = [];
   let p = 0;
-  let l = 0;
   let nextKey = 0;
   return {
     row(position: number, link: number, id: string, streamId: string, revision: number, type: string, data: string, metadata: string, idKeys: number, context: number): void {
-      links[l++] = position;
-      links[l++] = link || null;
       params[p++] = position;
       params[p++] = id;
       params[p++] = streamId;
@@ -173,13 +165,12 @@ function rowWriter(st: RowStatements, chunk: number) {
       params[p++] = metadata;
       params[p++] = idKeys;
       params[p++] = context;
+      params[p++] = link;
       if (p === params.length) {
-        // Spread, not the arrays: better-sqlite3 reads an array argument element by element through the V8 API
+        // Spread, not the array: better-sqlite3 reads an array argument element by element through the V8 API
         // (~0.3 us more per row of 9 values; measured 15-20% faster inserts of 32-row chunks).
-        st.links.run(...links);
         st.rows.run(...params);
         p = 0;
-        l = 0;
       }
     },
     head(key: number, streamId: string, revision: number, position: number): number {
@@ -192,9 +183,8 @@ function rowWriter(st: RowStatements, chunk: number) {
       return key;
     },
     finish(): void {
-      for (let q = 0, k = 0; q < p; q += 9, k += 2) {
-        st.link.run(links[k], links[k + 1]);
-        st.row.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6], params[q + 7], params[q + 8]);
+      for (let q = 0; q < p; q += 10) {
+        st.row.run(params[q], params[q + 1], params[q + 2], params[q + 3], params[q + 4], params[q + 5], params[q + 6], params[q + 7], params[q + 8], params[q + 9]);
       }
       // In key order: the upserts then walk the table's pages in order (measured alone: 1,792 heads of 20k per append,
       // 1.2-1.4 ms against 4.4 ms in the order of the requests; on a 1M-line import the append thread -0.18 s on
@@ -224,7 +214,7 @@ const READ_REPLAY = READ_ALL.replace(COLUMNS, REPLAY_COLUMNS);
 const READ_REPLAY_PREFIX = READ_ALL_PREFIX.replace(COLUMNS, REPLAY_COLUMNS);
 
 /** Version of the file layout below, kept in `PRAGMA user_version` (0: a file of an earlier layout, or a new one). */
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const EVENTS_TABLE = (name: string) => `
 CREATE TABLE ${name} (
@@ -236,7 +226,8 @@ CREATE TABLE ${name} (
   data      TEXT NOT NULL,
   metadata  TEXT NOT NULL,
   metadata_ids     INTEGER NOT NULL DEFAULT 0,
-  metadata_context INTEGER NOT NULL DEFAULT 0
+  metadata_context INTEGER NOT NULL DEFAULT 0,
+  previous  INTEGER
 );`;
 
 /**
@@ -255,8 +246,7 @@ ALTER TABLE events ADD COLUMN metadata_context INTEGER NOT NULL DEFAULT 0;
 ${METADATA_CONTEXTS}`;
 
 /**
- * Each stream's key and head, and per event the position of the event before it in its stream (see the class
- * comment). The heads are a table of their own, by integer key: nearly every append changes a head on most of its
+ * Each stream's key and head (see the class comment). The heads are a table of their own, by integer key: nearly every append changes a head on most of its
  * pages. Measured (600k head updates over 20k streams in 500 commits): by key 0.94-1.02 s and 136 MB of WAL;
  * upserted by name into one table (schema 4) 1.71-1.75 s and 277 MB.
  */
@@ -269,11 +259,19 @@ CREATE TABLE stream_heads (
   id       INTEGER PRIMARY KEY,
   revision INTEGER NOT NULL,
   position INTEGER NOT NULL
-);
-CREATE TABLE stream_links (
-  position INTEGER PRIMARY KEY,
-  previous INTEGER
 );`;
+
+/**
+ * Schema 6 into 7: each event's link (the position of the one before it in its stream) goes from `stream_links` into
+ * its row, `previous` (0 for a stream's first; NULL for a row without a link, written behind the store). An append
+ * then inserts one row per event instead of two. Measured on a 1M-line import, 6 pairs in ABBA order (a slow phase of
+ * the host): wall -2.70, -1.30, +0.54, -0.84, -0.66, -1.01 s, the append thread less CPU in 5 of 6; the file 543 ->
+ * 533 MB. Converting a 1.34M-event file takes ~4.5 s once (it keeps the dropped table's pages as free pages).
+ */
+const LINKS_INTO_ROWS = `
+ALTER TABLE events ADD COLUMN previous INTEGER;
+UPDATE events SET previous = l.previous FROM (SELECT position, coalesce(previous, 0) AS previous FROM stream_links) AS l WHERE l.position = events.position;
+DROP TABLE stream_links;`;
 
 /** Schema 4's streams (name, revision, position) into schema 5's names and keyed heads, keys in name order. */
 const STREAMS_BY_KEY = `
@@ -298,8 +296,9 @@ ALTER TABLE stream_names RENAME TO streams;`;
 const OLD_STREAM_TRIGGER = 'events_continue_stream';
 
 /**
- * Creates the tables of a new file, or brings a file of an earlier layout to this one: version 5 kept every row's
- * metadata whole (its rows stay so; METADATA_PARTS), version 4 kept each stream's
+ * Creates the tables of a new file, or brings a file of an earlier layout to this one: version 6 kept the links in a
+ * table of their own (LINKS_INTO_ROWS), version 5 also kept every row's metadata whole (its rows stay so;
+ * METADATA_PARTS), version 4 kept each stream's
  * head with its name (they are split, STREAMS_BY_KEY); versions 2 and 3 also had a trigger (it is dropped); before
  * that `events` had `UNIQUE(stream_id, revision)` (and before that `UNIQUE(event_id)`), and the table is copied
  * without them, and the stream heads and links are derived from its rows. Under the write lock, so two processes
@@ -314,19 +313,19 @@ function ensureSchema(db: Database.Database): void {
     if (version !== SCHEMA_VERSION) {
       const legacy = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get() !== undefined;
       if (!legacy) db.exec(EVENTS_TABLE('events') + STREAM_TABLES + METADATA_CONTEXTS);
-      else if (version === 5) db.exec(METADATA_PARTS);
-      else if (version >= 2 && version <= 4) db.exec(`DROP TRIGGER IF EXISTS ${OLD_STREAM_TRIGGER};` + STREAMS_BY_KEY + METADATA_PARTS);
+      else if (version === 6) db.exec(LINKS_INTO_ROWS);
+      else if (version === 5) db.exec(METADATA_PARTS + LINKS_INTO_ROWS);
+      else if (version >= 2 && version <= 4) db.exec(`DROP TRIGGER IF EXISTS ${OLD_STREAM_TRIGGER};` + STREAMS_BY_KEY + METADATA_PARTS + LINKS_INTO_ROWS);
       else {
         const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined;
         db.exec(`${EVENTS_TABLE('events_copy')}
-          INSERT INTO events_copy (position, event_id, stream_id, revision, type, data, metadata)
-            SELECT position, event_id, stream_id, revision, type, data, metadata FROM events ORDER BY position;
+          INSERT INTO events_copy (position, event_id, stream_id, revision, type, data, metadata, previous)
+            SELECT position, event_id, stream_id, revision, type, data, metadata, lag(position, 1, 0) OVER (PARTITION BY stream_id ORDER BY revision)
+            FROM events ORDER BY position;
           DROP TABLE events;
           ALTER TABLE events_copy RENAME TO events;
           ${STREAM_TABLES}
           ${METADATA_CONTEXTS}
-          INSERT INTO stream_links (position, previous)
-            SELECT position, lag(position) OVER (PARTITION BY stream_id ORDER BY revision) FROM events;
           INSERT INTO stream_heads (id, revision, position)
             SELECT row_number() OVER (ORDER BY stream_id), revision, position FROM (SELECT stream_id, revision, position, row_number() OVER (PARTITION BY stream_id ORDER BY revision DESC) AS n FROM events) WHERE n = 1 ORDER BY stream_id;
           INSERT INTO streams (stream_id, id) SELECT stream_id, row_number() OVER (ORDER BY stream_id) FROM (SELECT DISTINCT stream_id FROM events) ORDER BY stream_id;`);
@@ -351,38 +350,55 @@ const STREAM_HEAD = 'SELECT h.revision, h.position, h.id FROM streams s JOIN str
 const STREAM_HASH = "SELECT json_extract(metadata, '$.hash') FROM events WHERE position = (SELECT h.position FROM streams s JOIN stream_heads h ON h.id = s.id WHERE s.stream_id = ? AND h.revision = ?)";
 
 /**
- * Positions of a stream's events from revision @from on, oldest first: from the head back along the links while
- * the revision is above @from (each link is one revision back: appends let no stream skip one).
+ * A stream's events from revision @from on, newest first, as [position, revision, previous]: from the head back along
+ * the links while the revision is above @from (each link is one revision back: appends let no stream skip one).
+ * `previous` is null where the row is missing (deleted by hand) or has no link: the walk ends there.
  */
-const STREAM_POSITIONS = `
-WITH RECURSIVE chain (position, revision) AS (
-  SELECT h.position, h.revision FROM streams s JOIN stream_heads h ON h.id = s.id WHERE s.stream_id = @stream
+const STREAM_CHAIN = `
+WITH RECURSIVE chain (position, revision, previous) AS (
+  SELECT h.position, h.revision, e.previous FROM streams s JOIN stream_heads h ON h.id = s.id LEFT JOIN events e ON e.position = h.position WHERE s.stream_id = @stream
   UNION ALL
-  SELECT l.previous, c.revision - 1 FROM chain c JOIN stream_links l ON l.position = c.position WHERE c.revision > @from AND l.previous IS NOT NULL
+  SELECT c.previous, c.revision - 1, e.previous FROM chain c LEFT JOIN events e ON e.position = c.previous WHERE c.revision > @from AND c.previous > 0
 )
-SELECT position FROM chain WHERE revision >= @from ORDER BY position`;
+SELECT position, revision, previous FROM chain WHERE revision >= @from`;
 
 /**
- * The rows at the positions of a JSON array, in position order (a page of STREAM_POSITIONS). A row deleted from the
- * file by hand is simply missing (verify reports the gap).
+ * Positions of a stream's rows from @from up to below @below, found by name and revision: a walk that ended at a
+ * missing row reaches the rows before it this way, so that verify sees them and the gap (a full pass over the table;
+ * only on a file changed behind the store).
+ */
+const STREAM_ROWS_BELOW = 'SELECT position FROM events WHERE stream_id = @stream AND revision >= @from AND revision < @below';
+
+/**
+ * The rows at the positions of a JSON array, in position order (a page of a stream's positions). A row deleted from
+ * the file by hand is simply missing (verify reports the gap).
  */
 const ROWS_AT = `SELECT ${COLUMNS} FROM events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position`;
 
-/** Rows without a link: written behind the store, so in no stream (one pass over both tables: ~0.5 s per 1.34M rows). */
-const UNLINKED_ROWS = `SELECT ${COLUMNS} FROM events e WHERE NOT EXISTS (SELECT 1 FROM stream_links l WHERE l.position = e.position) ORDER BY position`;
 /**
- * How many links no head reaches: more links than the streams' revisions count means a link was written behind the
- * store too (deleting a row keeps its link, so that alone never makes it positive).
+ * Every row's position and link, in position order, as two JSON arrays (see eventsOutsideStreams): 1.34M rows in
+ * ~0.4 s, where taking them row by row cost 1.2-1.9 s.
  */
-const LINKS_BEYOND_HEADS = 'SELECT (SELECT count(*) FROM stream_links) - (SELECT coalesce(sum(revision + 1), 0) FROM stream_heads)';
-/** Rows no stream head reaches along the links (UNION: a forged loop ends). ~8 s per 1.34M rows: only when needed. */
-const UNREACHED_ROWS = `
-WITH RECURSIVE reached (position) AS (
-  SELECT position FROM stream_heads
-  UNION
-  SELECT l.previous FROM reached r JOIN stream_links l ON l.position = r.position WHERE l.previous IS NOT NULL
-)
-SELECT ${COLUMNS} FROM events WHERE position NOT IN (SELECT position FROM reached) ORDER BY position`;
+const ROW_LINKS = 'SELECT json_group_array(position), json_group_array(previous) FROM (SELECT position, previous FROM events ORDER BY position)';
+
+/** Every stream's name, revision and head position. */
+const STREAM_HEADS = 'SELECT s.stream_id, h.revision, h.position FROM streams s JOIN stream_heads h ON h.id = s.id';
+
+/**
+ * The index of a position in the ascending `positions`, or -1: from a table by position when the positions are dense
+ * (a store's are, but for rows deleted or rolled back; 1.34M rows walked in ~0.35 s, by binary search ~0.6 s), else
+ * from a map.
+ */
+function positionIndex(positions: readonly number[]): (position: number) => number {
+  const last = positions.length === 0 ? 0 : positions[positions.length - 1];
+  if (last > 2 * positions.length + 1024) {
+    const map = new Map(positions.map((p, i) => [p, i]));
+    return (position) => map.get(position) ?? -1;
+  }
+  const table = new Int32Array(last + 1).fill(-1);
+  for (let i = 0; i < positions.length; i++) table[positions[i]] = i;
+  return (position) => (position >= 0 && position <= last ? table[position] : -1);
+}
 
 /** A row as a StoredEvent; `contextOf` gives the shared metadata keys of a metadata_contexts row. */
 function toStored(r: Row, contextOf: (id: number) => Readonly<Record<string, unknown>>): StoredEvent {
@@ -1298,12 +1314,13 @@ const notifiers = new Map<string, Notifier>();
 /**
  * Embedded event store on SQLite (better-sqlite3).
  *
- * Layout (schema version 6; older files are converted when opened, see ensureSchema): the `events` table, whose
+ * Layout (schema version 7; older files are converted when opened, see ensureSchema): the `events` table, whose
  * `position` is the rowid (AUTOINCREMENT, so a position is never reused), has no index besides it, so every
- * append only adds pages at its end. A stream is found through `streams` (its name's integer key),
- * `stream_heads` (by key: the head's revision and position) and `stream_links` (per event, the position of the
- * one before it in its stream), which appends write with the rows. Reading a stream walks the links back from its head. A row written into the file behind the
- * store (a hand-written INSERT) is in no stream: `eventsOutsideStreams` finds it (see OLD_STREAM_TRIGGER).
+ * append only adds pages at its end. A stream is found through `streams` (its name's integer key) and
+ * `stream_heads` (by key: the head's revision and position), which appends write with the rows, and each row links
+ * to the one before it in its stream (`previous`; in a table of its own until schema 6). Reading a stream walks the
+ * links back from its head. A row written into the file behind the store (a hand-written INSERT) is in no stream:
+ * `eventsOutsideStreams` finds it (see OLD_STREAM_TRIGGER).
  * Measured on an import of 1M events over 20k streams: an index on `(stream_id, revision)` made each commit
  * rewrite a leaf page for nearly every stream it touched, 5.5 GB written for an 850 MB file, and cost the append
  * thread ~20 s; with the links the thread takes ~10-12 s (schema 4), ~9-11 s with the heads by key (schema 5).
@@ -1389,7 +1406,8 @@ export class SqliteEventStore implements EventStore {
   private pendingHashes: (string | number)[] = [];
   private readonly stIdsAfter: Database.Statement<[number], [number, string]>;
   private readonly stHead: Database.Statement<[], number | null>;
-  private readonly stStreamPositions: Database.Statement<[{ stream: string; from: number }], number>;
+  private readonly stStreamChain: Database.Statement<[{ stream: string; from: number }], [number, number, number | null]>;
+  private readonly stStreamRowsBelow: Database.Statement<[{ stream: string; from: number; below: number }], number>;
   private readonly stRowsAt: Database.Statement<[string], Row>;
   private readonly stReadAll: Database.Statement<[number, number], Row>;
   private readonly stReadAllPrefix: Database.Statement<[number, number, string, number], Row>;
@@ -1455,7 +1473,8 @@ export class SqliteEventStore implements EventStore {
       .prepare<[number], [number, string]>('SELECT position, event_id FROM events WHERE position > ? ORDER BY position')
       .raw();
     this.stHead = db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
-    this.stStreamPositions = db.prepare<[{ stream: string; from: number }], number>(STREAM_POSITIONS).pluck();
+    this.stStreamChain = db.prepare<[{ stream: string; from: number }], [number, number, number | null]>(STREAM_CHAIN).raw();
+    this.stStreamRowsBelow = db.prepare<[{ stream: string; from: number; below: number }], number>(STREAM_ROWS_BELOW).pluck();
     this.stRowsAt = db.prepare<[string], Row>(ROWS_AT).raw();
     this.stReadAll = db
       .prepare<[number, number], Row>(READ_ALL)
@@ -1720,7 +1739,7 @@ export class SqliteEventStore implements EventStore {
       if (n > 1) (inBatch ??= new Map()).set(req.streamId, i);
     }
     // Insert phase: rows go in request order, INSERT_CHUNK rows per statement, at the positions after the last one
-    // ever used, each chunk's links first; then the heads (see rowWriter).
+    // ever used, each with its link; then the heads (see rowWriter).
     /** Position of each request's stream head once it is written (its last row, or where the stream already was). */
     const lastPosition = new Array<number>(n);
     const first = this.stNextPosition.get() as number;
@@ -1794,13 +1813,28 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     // The stream as it is now: the links are walked once (a walk per page would cost a long stream O(n²)), then the
     // rows are read a page at a time (events never change once written).
-    const positions = this.stStreamPositions.all({ stream: streamId, from: Math.max(0, options.fromRevision ?? 0) });
+    const positions = this.streamPositions(streamId, Math.max(0, options.fromRevision ?? 0));
     const count = Math.min(positions.length, options.maxCount ?? Infinity);
     for (let at = 0; at < count; at += this.pageSize) {
       this.assertOpen();
       const rows = this.stRowsAt.all(JSON.stringify(positions.slice(at, Math.min(count, at + this.pageSize))));
       for (let i = 0; i < rows.length; i++) yield this.toStored(rows[i]);
     }
+  }
+
+  /**
+   * Positions of a stream's rows from revision `from` on, in position order: along the links (STREAM_CHAIN), and where
+   * the walk ended at a missing row or one without a link above `from`, the stream's rows below it by name and revision.
+   */
+  private streamPositions(stream: string, from: number): number[] {
+    const chain = this.stStreamChain.all({ stream, from });
+    const positions = chain.map((c) => c[0]);
+    const last = chain[chain.length - 1];
+    if (last !== undefined && last[1] > from && last[2] === null) {
+      const reached = new Set(positions);
+      for (const p of this.stStreamRowsBelow.all({ stream, from, below: last[1] })) if (!reached.has(p)) positions.push(p);
+    }
+    return positions.sort((a, b) => a - b);
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncGenerator<StoredEvent> {
@@ -1971,12 +2005,39 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Rows written into the file behind the store: without a link (a plain INSERT), or linked where no stream head
-   * reaches them. readAll delivers them, no readStream does; `crm verify` names them.
+   * reaches them. readAll delivers them, no readStream does; `crm verify` names them. One pass over every row's
+   * position and link, then a walk back from each head (as readStream reads a stream, see streamPositions).
    */
   async *eventsOutsideStreams(): AsyncGenerator<StoredEvent> {
     this.assertOpen();
-    const beyond = this.db.prepare<[], number>(LINKS_BEYOND_HEADS).pluck().get() as number;
-    for (const row of this.db.prepare<[], Row>(beyond > 0 ? UNREACHED_ROWS : UNLINKED_ROWS).raw().all()) yield this.toStored(row);
+    const [positionsJson, linksJson] = this.db.prepare<[], [string, string]>(ROW_LINKS).raw().get() as [string, string];
+    const positions = JSON.parse(positionsJson) as number[];
+    const links = JSON.parse(linksJson) as (number | null)[];
+    const indexOf = positionIndex(positions);
+    const reached = new Uint8Array(positions.length);
+    const rowsBelow: { stream: string; below: number }[] = [];
+    for (const [stream, revision, head] of this.db.prepare<[], [string, number, number]>(STREAM_HEADS).raw().all()) {
+      let at = head;
+      for (let r = revision; r >= 0; r--) {
+        const i = indexOf(at);
+        if (i >= 0 && reached[i] === 1) break; // a forged loop, or a link into another stream
+        if (i >= 0) reached[i] = 1;
+        const previous = i < 0 ? null : links[i];
+        if (previous === null) {
+          // A missing row (deleted by hand) or one without a link ends the walk: readStream reads those before it by name.
+          if (r > 0) rowsBelow.push({ stream, below: r });
+          break;
+        }
+        if (previous === 0) break;
+        at = previous;
+      }
+    }
+    for (const { stream, below } of rowsBelow) for (const p of this.stStreamRowsBelow.all({ stream, from: 0, below })) reached[indexOf(p)] = 1;
+    const outside = positions.filter((_, i) => reached[i] === 0);
+    for (let at = 0; at < outside.length; at += this.pageSize) {
+      this.assertOpen();
+      for (const row of this.stRowsAt.all(JSON.stringify(outside.slice(at, at + this.pageSize)))) yield this.toStored(row);
+    }
   }
 
   headPosition(): Promise<Position> {
