@@ -11,6 +11,7 @@
 import { randomUUID } from 'crypto';
 import type { EventMetadata } from '@crm/contracts';
 import {
+  derivedEventId,
   NO_STREAM,
   verifyChain,
   WrongExpectedVersionError,
@@ -72,7 +73,10 @@ function metadata(id: string): EventMetadata {
   };
 }
 
-function newEvent(n: number, type = 'ContractTested'): NewEvent {
+/** A NewEvent with its id as a string (as the upstream gives facts). */
+type PlainIdEvent = NewEvent & { id: string };
+
+function newEvent(n: number, type = 'ContractTested'): PlainIdEvent {
   const id = randomUUID();
   return {
     id,
@@ -82,12 +86,12 @@ function newEvent(n: number, type = 'ContractTested'): NewEvent {
   };
 }
 
-function newEvents(count: number, from = 0): NewEvent[] {
+function newEvents(count: number, from = 0): PlainIdEvent[] {
   return Array.from({ length: count }, (_, i) => newEvent(from + i));
 }
 
 /** The parts of a stored event an adapter must give back exactly as appended (plus the hash it adds). */
-function asAppended(e: StoredEvent): NewEvent {
+function asAppended(e: StoredEvent): PlainIdEvent {
   const { hash: _hash, ...metadata } = e.metadata;
   return { id: e.id, type: e.type, data: e.data, metadata };
 }
@@ -147,6 +151,21 @@ export function describeEventStoreContract(
         expect(verifyChain(chained)).toEqual([]);
         expectIncreasing(read.map((e) => e.position));
         expect(read[2].position).toBe(result.position);
+      });
+
+      it('makes the UUID v5 of a derived id, and refuses it like any id once it is recorded', async () => {
+        const cause = randomUUID();
+        const derived = (index: number): NewEvent => ({ ...newEvent(index, 'ContractDerived'), id: { derivedFrom: cause, index } });
+        await store.append(stream('a'), [newEvent(0), derived(0), derived(1)], NO_STREAM);
+        const read = await collect(store.readStream(stream('a')));
+        expect(read.slice(1).map((e) => e.id)).toEqual([derivedEventId(cause, 0), derivedEventId(cause, 1)]);
+        expect(read[1].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(verifyChain(read)).toEqual([]);
+        if (rejectsDuplicates) {
+          await expect(store.append(stream('b'), [derived(1)], NO_STREAM)).rejects.toMatchObject({ name: 'DuplicateEventIdError', eventIds: [derivedEventId(cause, 1)] });
+          await expect(store.append(stream('b'), [{ ...newEvent(9), id: derivedEventId(cause, 0) }], NO_STREAM)).rejects.toMatchObject({ name: 'DuplicateEventIdError' });
+          expect(await store.streamRevision(stream('b'))).toBe(-1);
+        }
       });
 
       it('appends with the right expected revision', async () => {

@@ -24,6 +24,7 @@ import {
 } from '@eventstore/db-client';
 import type { EventMetadata } from '@crm/contracts';
 import { chainCrypto, chainHash } from './hash-chain';
+import { eventIdOf } from './derived-id';
 import {
   NO_STREAM,
   START,
@@ -227,7 +228,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /** The events with their hash chain (see hash-chain.ts) continued from the stream's last event. */
-  private async chained(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<NewEvent[]> {
+  private async chained(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<(NewEvent & { id: string })[]> {
     let previous = '';
     let revision = -1;
     if (expectedRevision !== NO_STREAM && events.length > 0) {
@@ -239,8 +240,9 @@ export class EventStoreDbEventStore implements EventStore {
     }
     return events.map((e) => {
       const { hash: _h, ...metadata } = e.metadata;
-      previous = chainHash(chainCrypto, previous, streamId, ++revision, e.id, e.type, JSON.stringify(e.data) ?? 'null', JSON.stringify(metadata));
-      return { ...e, metadata: { ...metadata, hash: previous } };
+      const id = eventIdOf(e.id);
+      previous = chainHash(chainCrypto, previous, streamId, ++revision, id, e.type, JSON.stringify(e.data) ?? 'null', JSON.stringify(metadata));
+      return { ...e, id, metadata: { ...metadata, hash: previous } };
     });
   }
 
@@ -351,7 +353,7 @@ function toServerPosition(position: Position): ReadPosition {
   return position > START ? { commit: position, prepare: position } : ESDB_START;
 }
 
-function toEventData(e: NewEvent): EventData {
+function toEventData(e: NewEvent & { id: string }): EventData {
   return jsonEvent({ id: e.id, type: e.type, data: e.data as JSONType, metadata: e.metadata });
 }
 

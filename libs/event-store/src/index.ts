@@ -1,4 +1,5 @@
 export * from './port';
+export * from './derived-id';
 export * from './sqlite-event-store';
 export * from './eventstoredb-event-store';
 export * from './hash-chain';

@@ -1,4 +1,5 @@
 import type { EventMetadata } from '@crm/contracts';
+import type { DerivedEventId } from './derived-id';
 
 /** A global, ever-increasing position in the store (SQLite sequence; EventStoreDB commit position). */
 export type Position = bigint;
@@ -9,14 +10,18 @@ export type ExpectedRevision = number | 'any';
 export const NO_STREAM = -1;
 
 export interface NewEvent {
-  /** Deterministic id: the upstream eventId for a fact, a UUID v5 for derived events. */
-  id: string;
+  /**
+   * Deterministic id: the upstream eventId for a fact; for a derived event its cause and index, of which the store
+   * makes the UUID v5 (`eventIdOf`; a derived id may also come as that UUID).
+   */
+  id: string | DerivedEventId;
   type: string;
   data: unknown;
   metadata: EventMetadata;
 }
 
-export interface StoredEvent extends NewEvent {
+export interface StoredEvent extends Omit<NewEvent, 'id'> {
+  id: string;
   streamId: string;
   /** 0-based index within the stream. */
   revision: number;

@@ -10,7 +10,7 @@ import { NO_STREAM, START, WrongExpectedVersionError, type NewEvent, type Stored
 import { DuplicateEventIdError, SqliteEventStore } from './sqlite-event-store';
 import { verifyChain } from './hash-chain';
 
-function ev(n: number): NewEvent {
+function ev(n: number): NewEvent & { id: string } {
   const id = randomUUID();
   const metadata: EventMetadata = {
     correlationId: id,
@@ -21,7 +21,7 @@ function ev(n: number): NewEvent {
   };
   return { id, type: 'Tested', data: { n }, metadata };
 }
-const evs = (count: number): NewEvent[] => Array.from({ length: count }, (_, i) => ev(i));
+const evs = (count: number): (NewEvent & { id: string })[] => Array.from({ length: count }, (_, i) => ev(i));
 
 async function collect<T = StoredEvent>(events: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -357,7 +357,7 @@ describe('SqliteEventStore', () => {
     it('copies the WAL into the database on a checkpoint thread, without the appends waiting for it', async () => {
       // A checkpoint is asked for every 64 * 512 bytes of row text; the append connection would copy only at 128 WAL pages.
       const store = openStore({ appendThread: true, walAutocheckpointPages: 64 });
-      const big = (n: number): NewEvent => ({ ...ev(n), data: { n, text: 'x'.repeat(1000) } });
+      const big = (n: number): NewEvent & { id: string } => ({ ...ev(n), data: { n, text: 'x'.repeat(1000) } });
       const before = statSync(file).size;
       for (let i = 0; i < 10; i++) await store.append(`s${i}`, Array.from({ length: 8 }, (_, k) => big(k)), NO_STREAM);
       expect(statSync(`${file}-wal`).size).toBeLessThan(128 * 4096); // below the append connection's own threshold
@@ -374,7 +374,7 @@ describe('SqliteEventStore', () => {
 
   describe('stored metadata', () => {
     /** A fact and an event it derived, with the metadata the write side gives them. */
-    function factAndDerived(source: string, recordedAt: string): NewEvent[] {
+    function factAndDerived(source: string, recordedAt: string): (NewEvent & { id: string })[] {
       const fact = randomUUID();
       const shared = { recordedAt, schemaVersion: 1 };
       return [

@@ -19,6 +19,7 @@ import {
 } from './port';
 import { defineEventIdSet, EventIdSet } from './event-id-set';
 import { chainCrypto, chainHash, withHash } from './hash-chain';
+import { eventIdOf, makeV5OfName, v5Name } from './derived-id';
 
 /** Options of SqliteEventStore.open (see the class comment for durability and throughput). */
 export interface SqliteEventStoreOptions {
@@ -832,7 +833,8 @@ interface AppendMessage {
   counts: number[];
   /**
    * Per event, flat: id, type (an index into `types`), data JSON, and its metadata: JSON text, or a layout whose
-   * values are next in `metadataValues`.
+   * values are next in `metadataValues`. A derived id (DerivedEventId) comes as its v5 name, its type as -1 - index:
+   * the append thread makes the UUID.
    */
   rows: (string | number)[];
   /** The event types of this message (a type string per event was ~10% of what a message carries). */
@@ -951,6 +953,7 @@ const EventIdSet = (${defineEventIdSet.toString()})((${makeUuidWords.toString()}
 const ids = new EventIdSet();
 const crypto = require('crypto');
 const chainHash = ${chainHash.toString()};
+const v5OfName = (${makeV5OfName.toString()})(crypto, Buffer);
 const withHash = ${withHash.toString()};
 const metadataText = ${metadataText.toString()};
 const layoutSize = ${layoutSize.toString()};
@@ -1028,6 +1031,12 @@ function append(m, out) {
   }
   scan();
   const rows = m.rows;
+  for (let r = 1; r < rows.length; r += 4) {
+    if (rows[r] < 0) {
+      rows[r - 1] = v5OfName(rows[r - 1]); // a derived id's v5 name (see AppendMessage)
+      rows[r] = -1 - rows[r];
+    }
+  }
   const dup = reserveIds(ids, rows, 4, out.added); // an event's id is the first of its 4 values in rows
   if (dup !== undefined) throw Object.assign(new Failure(), { reply: { name: 'DuplicateEventIdError', message: '', eventIds: dup } });
   const n = m.slots.length;
@@ -1705,7 +1714,7 @@ export class SqliteEventStore implements EventStore {
     const added: string[] = [];
     this.pendingIds = added;
     const eventIds: string[] = [];
-    for (const r of requests) for (const e of r.events) eventIds.push(e.id);
+    for (const r of requests) for (const e of r.events) eventIds.push(eventIdOf(e.id));
     const dup = reserveIds(known, eventIds, 1, added);
     if (dup !== undefined) throw new DuplicateEventIdError(dup);
     const startRevision = new Array<number>(n);
@@ -1746,6 +1755,7 @@ export class SqliteEventStore implements EventStore {
     let position = first;
     const writer = rowWriter(this.rowStatements, INSERT_CHUNK);
     const parts: MetadataParts = { contextKeys: CONTEXT_KEYS, idKeys: 0, own: '', sharedKeys: 0, shared: [] };
+    let k = 0; // index in eventIds
     for (let i = 0; i < n; i++) {
       const req = requests[i];
       const events = req.events;
@@ -1755,12 +1765,13 @@ export class SqliteEventStore implements EventStore {
       let link = previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
       for (let j = 0; j < events.length; j++) {
         const e = events[j];
+        const id = eventIds[k++];
         const data = serialized ? (e as SerializedEvent).data : (JSON.stringify(e.data) ?? 'null');
         // Serialized metadata is kept whole (its keys may come in any order); a layout's in parts.
-        const metadata = serialized ? (e as SerializedEvent).metadata : metadataJson((e as NewEvent).metadata, e.id, parts);
-        hash = chainHash(chainCrypto, hash, streamId, ++revision, e.id, e.type, data, metadata);
-        if (serialized || parts.own === '') writer.row(position, link, e.id, streamId, revision, e.type, data, withHash(metadata, hash), 0, 0);
-        else writer.row(position, link, e.id, streamId, revision, e.type, data, withHash(parts.own, hash), parts.idKeys, contextRow(this.contextRows, this.stInsertContext, METADATA_ORDER, parts));
+        const metadata = serialized ? (e as SerializedEvent).metadata : metadataJson((e as NewEvent).metadata, id, parts);
+        hash = chainHash(chainCrypto, hash, streamId, ++revision, id, e.type, data, metadata);
+        if (serialized || parts.own === '') writer.row(position, link, id, streamId, revision, e.type, data, withHash(metadata, hash), 0, 0);
+        else writer.row(position, link, id, streamId, revision, e.type, data, withHash(parts.own, hash), parts.idKeys, contextRow(this.contextRows, this.stInsertContext, METADATA_ORDER, parts));
         link = position++;
       }
       lastPosition[i] = link;
@@ -2141,7 +2152,10 @@ function prepareAppend(requests: readonly AppendRequest[]): PreparedAppend {
         type = types.push(e.type) - 1;
         typeIndex.set(e.type, type);
       }
-      rows.push(e.id, type, JSON.stringify(e.data) ?? 'null', metadataLayout(e.metadata, e.id, metadataValues, recent));
+      const id = e.id;
+      // A derived id's metadata refers to no key as the id: its UUID is not known here.
+      if (typeof id === 'string') rows.push(id, type, JSON.stringify(e.data) ?? 'null', metadataLayout(e.metadata, id, metadataValues, recent));
+      else rows.push(v5Name(id), -1 - type, JSON.stringify(e.data) ?? 'null', metadataLayout(e.metadata, undefined, metadataValues, recent));
     }
   }
   return { streamIds, expected, counts, rows, types, metadataValues };

@@ -1,7 +1,6 @@
 import { EventMetadata, SCHEMA_VERSION } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, customerDecider, CustomerState, domainEventFromStored, initialState } from '@crm/domain';
 import { AppendRequest, AppendResult, customerStream, EventStore, NewEvent, Position, WrongExpectedVersionError } from '@crm/event-store';
-import { derivedEventId } from './event-ids';
 import { PolicyRegistry } from './policy-registry';
 
 export interface CommandEnvelope {
@@ -178,7 +177,8 @@ export class CustomerWriter {
           const policyVersion = (d.data as { policyVersion?: number }).policyVersion;
           if (policyVersion !== undefined) metadata.policyVersion = policyVersion;
           if (isFact && d.source !== undefined) metadata.source = d.source;
-          entry.events.push({ id: isFact ? d.eventId : derivedEventId(cause, k), type: d.type, data: d.data, metadata });
+          // A derived event's UUID is made by the store (on SQLite's append thread: see DerivedEventId).
+          entry.events.push({ id: isFact ? d.eventId : { derivedFrom: cause, index: k }, type: d.type, data: d.data, metadata });
           appended[d.type] = (appended[d.type] ?? 0) + 1;
         }
         entry.state = state;

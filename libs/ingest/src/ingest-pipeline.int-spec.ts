@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { customerStream, SqliteEventStore, streamEvents, type AppendRequest, type AppendResult, type EventStore } from '@crm/event-store';
+import { customerStream, eventIdOf, SqliteEventStore, streamEvents, type AppendRequest, type AppendResult, type EventStore } from '@crm/event-store';
 import { createWriteSide } from './write-side';
 import { SqliteQuarantine } from './quarantine';
 import type { RawInput } from './ndjson';
@@ -145,7 +145,7 @@ describe('ingest pipeline: a fact recorded by another writer after the screen', 
     // What a store that does not refuse it would have recorded twice (this one is SQLite underneath, which refuses).
     const reached: string[] = [];
     facade.appendMany = async (requests: AppendRequest[]): Promise<AppendResult[]> => {
-      const recorded = await sqlite.existingEventIds(requests.flatMap((q) => q.events.map((e) => e.id)));
+      const recorded = await sqlite.existingEventIds(requests.flatMap((q) => q.events.map((e) => eventIdOf(e.id))));
       reached.push(...recorded);
       return sqlite.appendMany(requests);
     };
