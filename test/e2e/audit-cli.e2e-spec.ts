@@ -4,6 +4,7 @@ import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import Database from 'better-sqlite3';
 import { requireBuiltCli } from '../support/cli';
+import { NAMED_EVENTS } from '../support/sqlite-behind-the-store';
 
 jest.setTimeout(300_000);
 
@@ -85,13 +86,15 @@ describe('audit through the crm CLI', () => {
 
   it('verify exits 1 naming a changed amount, a deleted event and a forged derived event', () => {
     const db = new Database(join(dir, 'events.sqlite'));
-    const ship = db.prepare("SELECT stream_id, revision, event_id FROM events WHERE type = 'ShipmentPickedUp' ORDER BY position LIMIT 1 OFFSET 10").get() as { stream_id: string; revision: number; event_id: string };
+    const ship = db.prepare(`${NAMED_EVENTS} WHERE t.name = 'ShipmentPickedUp' ORDER BY e.position LIMIT 1 OFFSET 10`).get() as { stream_id: string; revision: number; event_id: string };
     db.prepare("UPDATE events SET data = json_set(data, '$.freightFen', 1) WHERE event_id = ?").run(ship.event_id);
-    const gone = db.prepare("SELECT stream_id, revision, event_id FROM events WHERE type = 'LifecycleStageChanged' AND stream_id <> ? ORDER BY position LIMIT 1 OFFSET 20").get(ship.stream_id) as { stream_id: string; revision: number; event_id: string };
+    const gone = db.prepare(`${NAMED_EVENTS} WHERE t.name = 'LifecycleStageChanged' AND s.stream_id <> ? ORDER BY e.position LIMIT 1 OFFSET 20`).get(ship.stream_id) as { stream_id: string; revision: number; event_id: string };
     db.prepare('DELETE FROM events WHERE event_id = ?').run(gone.event_id);
     // a forged TierChanged copied over the last event of a third stream, its metadata (hash included) kept
-    const victim = db.prepare("SELECT stream_id, revision, event_id FROM events WHERE type = 'MonthClosed' AND stream_id NOT IN (?, ?) ORDER BY position DESC LIMIT 1").get(ship.stream_id, gone.stream_id) as { stream_id: string; revision: number; event_id: string };
-    db.prepare("UPDATE events SET type = 'TierChanged', data = json_set(data, '$.tier', 'PROJECT') WHERE event_id = ?").run(victim.event_id);
+    const victim = db.prepare(`${NAMED_EVENTS} WHERE t.name = 'MonthClosed' AND s.stream_id NOT IN (?, ?) ORDER BY e.position DESC LIMIT 1`).get(ship.stream_id, gone.stream_id) as { stream_id: string; revision: number; event_id: string };
+    db.prepare(
+      "UPDATE events SET type_key = (SELECT id FROM event_types WHERE name = 'TierChanged'), data = json_set(data, '$.tier', 'PROJECT') WHERE event_id = ?",
+    ).run(victim.event_id);
     db.close();
 
     const r = crm('verify');

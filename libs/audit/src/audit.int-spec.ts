@@ -9,6 +9,7 @@ import { createWriteSide, CustomerWriter, IngestPipeline, openEmbeddedWriteSide,
 import { customerView, CustomerViewBuilder, ReadSide } from '@crm/projections';
 import { MemoryReadModelStore } from '@crm/read-model';
 import { numberedLines } from '../../../test/support/ndjson';
+import { insertBehindTheStore, NAMED_EVENTS } from '../../../test/support/sqlite-behind-the-store';
 import { generateScenario, SWEEP_AS_OF, type Scenario } from '../../../test/support/scenario';
 import { explain } from './explain';
 import { verifyHistory, verifyProjections } from './verify';
@@ -75,12 +76,12 @@ describe('audit over the held-out scenario', () => {
     live.exec(`VACUUM INTO '${join(tampered, 'events.sqlite')}'`);
     live.close();
     const db = new Database(join(tampered, 'events.sqlite'));
-    const shipment = db.prepare("SELECT stream_id, revision, event_id FROM events WHERE type = 'ShipmentPickedUp' ORDER BY position LIMIT 1 OFFSET 100").get() as { stream_id: string; revision: number; event_id: string };
+    const shipment = db.prepare(`${NAMED_EVENTS} WHERE t.name = 'ShipmentPickedUp' ORDER BY e.position LIMIT 1 OFFSET 100`).get() as { stream_id: string; revision: number; event_id: string; data: string; metadata: string };
     db.prepare("UPDATE events SET data = json_set(data, '$.freightFen', json_extract(data, '$.freightFen') + 100) WHERE event_id = ?").run(shipment.event_id);
-    const change = db.prepare("SELECT stream_id, revision, event_id FROM events WHERE type = 'LifecycleStageChanged' AND stream_id <> ? ORDER BY position LIMIT 1 OFFSET 50").get(shipment.stream_id) as { stream_id: string; revision: number; event_id: string };
+    const change = db.prepare(`${NAMED_EVENTS} WHERE t.name = 'LifecycleStageChanged' AND s.stream_id <> ? ORDER BY e.position LIMIT 1 OFFSET 50`).get(shipment.stream_id) as { stream_id: string; revision: number; event_id: string };
     db.prepare('DELETE FROM events WHERE event_id = ?').run(change.event_id);
     // a shipment inserted by hand: SQLite takes it, but no stream reaches it
-    db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) SELECT 'by-hand', stream_id, revision + 1000, type, data, metadata FROM events WHERE event_id = ?").run(shipment.event_id);
+    insertBehindTheStore(db, { eventId: 'by-hand', stream: shipment.stream_id, revision: shipment.revision + 1000, type: 'ShipmentPickedUp', data: shipment.data, metadata: shipment.metadata });
     db.close();
 
     // The forger appends through the store itself, so the chain is intact: only re-derivation can see it.

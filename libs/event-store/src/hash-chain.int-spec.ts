@@ -7,6 +7,7 @@ import type { EventMetadata } from '@crm/contracts';
 import { verifyChain } from './hash-chain';
 import type { NewEvent, StoredEvent } from './port';
 import { SqliteEventStore } from './sqlite-event-store';
+import { insertBehindTheStore, NAMED_EVENTS } from '../../../test/support/sqlite-behind-the-store';
 
 function ev(stream: string, n: number): NewEvent {
   const id = `${stream}-${n}`;
@@ -67,16 +68,17 @@ describe('hash chain on the SQLite store', () => {
 
     const db = new Database(file);
     // a changed amount in customer-a revision 1
-    db.prepare("UPDATE events SET data = json_set(data, '$.freightFen', 99999) WHERE stream_id = 'customer-a' AND revision = 1").run();
+    const at = (stream: string, revision: number) => (db.prepare(`SELECT position FROM (${NAMED_EVENTS}) WHERE stream_id = ? AND revision = ?`).pluck().get(stream, revision) as number);
+    db.prepare("UPDATE events SET data = json_set(data, '$.freightFen', 99999) WHERE position = ?").run(at('customer-a', 1));
     // customer-a revision 3 deleted
-    db.prepare("DELETE FROM events WHERE stream_id = 'customer-a' AND revision = 3").run();
+    db.prepare('DELETE FROM events WHERE position = ?').run(at('customer-a', 3));
     // a forged event copied into customer-b at revision 2 with the hash of the event before it: a plain INSERT, and
     // one written with its link and moving the head, as the store would
-    const row = db.prepare("SELECT position, event_id, type, data, metadata FROM events WHERE stream_id = 'customer-b' AND revision = 1").get() as { position: number; data: string; metadata: string };
-    db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('plain', 'customer-b', 2, 'ShipmentPickedUp', ?, ?)").run(row.data, row.metadata);
-    const at = (db.prepare('SELECT max(position) FROM events').pluck().get() as number) + 1;
-    db.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, previous) VALUES (?, 'forged', 'customer-b', 2, 'ShipmentPickedUp', ?, ?, ?)").run(at, row.data, row.metadata, row.position);
-    db.prepare("UPDATE stream_heads SET revision = 2, position = ? WHERE id = (SELECT id FROM streams WHERE stream_id = 'customer-b')").run(at);
+    const row = db.prepare(`${NAMED_EVENTS} WHERE e.position = ?`).get(at('customer-b', 1)) as { position: number; data: string; metadata: string };
+    const copy = { stream: 'customer-b', revision: 2, type: 'ShipmentPickedUp', data: row.data, metadata: row.metadata };
+    insertBehindTheStore(db, { ...copy, eventId: 'plain' });
+    const forged = insertBehindTheStore(db, { ...copy, eventId: 'forged', previous: row.position });
+    db.prepare("UPDATE stream_heads SET revision = 2, position = ? WHERE id = (SELECT id FROM streams WHERE stream_id = 'customer-b')").run(forged);
     db.close();
 
     const reopened = SqliteEventStore.open(file);

@@ -9,6 +9,7 @@ import type { EventMetadata } from '@crm/contracts';
 import { NO_STREAM, START, WrongExpectedVersionError, type NewEvent, type StoredEvent } from './port';
 import { DuplicateEventIdError, SqliteEventStore } from './sqlite-event-store';
 import { verifyChain } from './hash-chain';
+import { insertBehindTheStore } from '../../../test/support/sqlite-behind-the-store';
 
 function ev(n: number): NewEvent & { id: string } {
   const id = randomUUID();
@@ -51,10 +52,12 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
     const stream = ${JSON.stringify(streamId)};
     const position = db.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1").pluck().get();
     const key = db.prepare('SELECT id FROM streams WHERE stream_id = ?').pluck().get(stream)
-      ?? db.prepare('INSERT INTO streams (stream_id, id) SELECT ?, coalesce(max(id), 0) + 1 FROM stream_heads RETURNING id').pluck().get(stream);
+      ?? db.prepare('INSERT INTO streams (stream_id, id) SELECT ?, coalesce(max(id), 0) + 1 FROM streams RETURNING id').pluck().get(stream);
+    const type = db.prepare('SELECT id FROM event_types WHERE name = ?').pluck().get('FromOtherProcess')
+      ?? db.prepare("INSERT INTO event_types (name) VALUES ('FromOtherProcess') RETURNING id").pluck().get();
     const head = db.prepare('SELECT position FROM stream_heads WHERE id = ?').pluck().get(key);
-    db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, previous) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(position, ${JSON.stringify(eventId)}, stream, ${revision}, 'FromOtherProcess', '{"other":true}',
+    db.prepare('INSERT INTO events (position, event_id, stream_key, revision, type_key, data, metadata, previous) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(position, ${JSON.stringify(eventId)}, key, ${revision}, type, '{"other":true}',
         JSON.stringify({ correlationId: 'c', causationId: 'c', occurredAt: 'x', recordedAt: 'x', schemaVersion: 1 }), head ?? 0);
     db.prepare('INSERT INTO stream_heads (id, revision, position) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, position = excluded.position')
       .run(key, ${revision}, position);
@@ -85,11 +88,18 @@ function otherProcessAppend(file: string, streamId: string, revision: number, ho
 /** Every stream's name, key, revision and head position, by name. */
 const HEADS_BY_NAME = 'SELECT s.stream_id, s.id, h.revision, h.position FROM streams s JOIN stream_heads h ON h.id = s.id ORDER BY s.stream_id';
 
-/** A version-7 file back to version 6: the links in a table of their own (a stream's first without one). */
+/** A version-7 file back to version 6: streams and types by name in the rows, the links in a table of their own. */
 const BACK_TO_VERSION_6 = `
+  CREATE TABLE events_named (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, stream_id TEXT NOT NULL, revision INTEGER NOT NULL,
+    type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, metadata_ids INTEGER NOT NULL DEFAULT 0, metadata_context INTEGER NOT NULL DEFAULT 0);
+  INSERT INTO events_named SELECT e.position, e.event_id, s.stream_id, e.revision, t.name, e.data, e.metadata, e.metadata_ids, e.metadata_context
+    FROM events e JOIN streams s ON s.id = e.stream_key JOIN event_types t ON t.id = e.type_key;
   CREATE TABLE stream_links (position INTEGER PRIMARY KEY, previous INTEGER);
   INSERT INTO stream_links (position, previous) SELECT position, nullif(previous, 0) FROM events WHERE previous IS NOT NULL;
-  ALTER TABLE events DROP COLUMN previous;
+  DROP TABLE events;
+  ALTER TABLE events_named RENAME TO events;
+  DROP TABLE event_types;
+  DROP INDEX streams_by_key;
   PRAGMA user_version = 6;`;
 
 describe('SqliteEventStore', () => {
@@ -120,7 +130,7 @@ describe('SqliteEventStore', () => {
       try {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
         const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('events');
-        expect(columns).toEqual(['position', 'event_id', 'stream_id', 'revision', 'type', 'data', 'metadata', 'metadata_ids', 'metadata_context', 'previous']);
+        expect(columns).toEqual(['position', 'event_id', 'stream_key', 'revision', 'type_key', 'data', 'metadata', 'metadata_ids', 'metadata_context', 'previous']);
       } finally {
         db.close();
       }
@@ -857,7 +867,7 @@ describe('SqliteEventStore', () => {
       const db = new Database(file);
       try {
         // A plain INSERT, as SQLite takes it: no link, the head stays.
-        db.prepare("INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES ('plain', 's', 2, 'Tested', '{}', '{}')").run();
+        insertBehindTheStore(db, { eventId: 'plain', stream: 's', revision: 2, type: 'Tested', data: '{}', metadata: '{}' });
       } finally {
         db.close();
       }
@@ -869,7 +879,7 @@ describe('SqliteEventStore', () => {
       // hand is not named (verify reports the gap it leaves).
       const again = new Database(file);
       try {
-        again.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, previous) VALUES (5, 'linked', 't', 1, 'Tested', '{}', '{}', 3)").run();
+        insertBehindTheStore(again, { position: 5, eventId: 'linked', stream: 't', revision: 1, type: 'Tested', data: '{}', metadata: '{}', previous: 3 });
         again.prepare('DELETE FROM events WHERE position = 1').run();
       } finally {
         again.close();
@@ -878,12 +888,19 @@ describe('SqliteEventStore', () => {
       // Positions far apart (looked up in a map, not a table by position): the same.
       const far = new Database(file);
       try {
-        far.prepare("INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata) VALUES (100000, 'far', 't', 1, 'Tested', '{}', '{}')").run();
+        insertBehindTheStore(far, { position: 100000, eventId: 'far', stream: 'u', revision: 0, type: 'Other', data: '{}', metadata: '{}' });
       } finally {
         far.close();
       }
-      expect((await collect(store.eventsOutsideStreams())).map((e) => e.id)).toEqual(['plain', 'linked', 'far']);
+      const outside = await collect(store.eventsOutsideStreams());
+      expect(outside.map((e) => e.id)).toEqual(['plain', 'linked', 'far']);
+      expect(outside.map((e) => [e.streamId, e.type])).toEqual([['s', 'Tested'], ['t', 'Tested'], ['u', 'Other']]);
       expect((await collect(store.readStream('t'))).map((e) => e.position)).toEqual([3n]);
+      // The stream only that row named has a key but no head: no stream yet, and an append starts it under that key.
+      expect(await collect(store.listStreams(''))).toEqual(['s', 't']);
+      expect(await store.append('u', evs(1), NO_STREAM)).toMatchObject({ nextExpectedRevision: 0, position: 100001n });
+      expect((await collect(store.readStream('u'))).map((e) => e.position)).toEqual([100001n]);
+      expect(await collect(store.listStreams(''))).toEqual(['s', 't', 'u']);
     });
   });
 

@@ -94,7 +94,7 @@ export class DuplicateEventIdError extends Error {
   }
 }
 
-/** [position, event_id, stream_id, revision, type, data, metadata, metadata_ids, metadata_context] */
+/** [position, event_id, stream name, revision, type name, data, metadata, metadata_ids, metadata_context] (COLUMNS) */
 type Row = [number, string, string, number, string, string, string, number, number];
 
 /**
@@ -121,15 +121,20 @@ interface RowStatements {
   rows: Database.Statement<unknown[]>;
   head: Database.Statement<unknown[]>;
   heads: Database.Statement<unknown[]>;
+  /** A stream's key by its name (also of a stream without a head: a row written behind the store may name one). */
+  streamKey: Database.Statement<unknown[], number>;
   /** Names a new stream's key. */
   name: Database.Statement<unknown[]>;
   /** The key after every stream's. */
   nextKey: Database.Statement<unknown[], number>;
+  /** An event type's key by its name, and a new type. */
+  typeKey: Database.Statement<unknown[], number>;
+  newType: Database.Statement<unknown[]>;
 }
 
 function prepareRowStatements(db: Database.Database, chunk: number): RowStatements {
   const events = (n: number) =>
-    'INSERT INTO events (position, event_id, stream_id, revision, type, data, metadata, metadata_ids, metadata_context, previous) VALUES ' +
+    'INSERT INTO events (position, event_id, stream_key, revision, type_key, data, metadata, metadata_ids, metadata_context, previous) VALUES ' +
     values(n, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const heads = (n: number) =>
     `INSERT INTO stream_heads (id, revision, position) VALUES ${values(n, '(?, ?, ?)')}
@@ -139,29 +144,50 @@ function prepareRowStatements(db: Database.Database, chunk: number): RowStatemen
     rows: db.prepare(events(chunk)),
     head: db.prepare(heads(1)),
     heads: db.prepare(heads(chunk)),
+    streamKey: db.prepare<unknown[], number>('SELECT id FROM streams WHERE stream_id = ?').pluck(),
     name: db.prepare('INSERT INTO streams (stream_id, id) VALUES (?, ?)'),
-    nextKey: db.prepare<unknown[], number>('SELECT coalesce(max(id), 0) + 1 FROM stream_heads').pluck(),
+    nextKey: db.prepare<unknown[], number>('SELECT coalesce(max(id), 0) + 1 FROM streams').pluck(),
+    typeKey: db.prepare<unknown[], number>('SELECT id FROM event_types WHERE name = ?').pluck(),
+    newType: db.prepare('INSERT INTO event_types (name) VALUES (?)'),
   };
 }
 
 /**
  * Writes one append's rows, `chunk` per statement, and then its streams' heads (a stream's last one winning) by the
- * streams' keys; `head` names a new stream (key 0) and returns its key. `link` is the position of the event before
- * in its stream, 0 for a stream's first (the row's `previous`). One per append: both the calling thread and the
- * append thread use it (written without outside names, so the append thread runs it from its source text).
+ * streams' keys. A row names its stream and type by key: `stream` gives a stream's key (0: not known yet, looked up
+ * by name or made), `type` a type's (`types`: the connection's keys by name, which the caller empties when a
+ * transaction is rolled back). `link` is the position of the event before in its stream, 0 for a stream's first (the
+ * row's `previous`). One per append: both the calling thread and the append thread use it (written without outside
+ * names, so the append thread runs it from its source text).
  */
-function rowWriter(st: RowStatements, chunk: number) {
+function rowWriter(st: RowStatements, chunk: number, types: Map<string, number>) {
   const params: unknown[] = new Array(chunk * 10).fill(null);
   const heads: number[] = [];
   let p = 0;
   let nextKey = 0;
   return {
-    row(position: number, link: number, id: string, streamId: string, revision: number, type: string, data: string, metadata: string, idKeys: number, context: number): void {
+    stream(streamId: string, key: number): number {
+      if (key !== 0) return key;
+      const known = st.streamKey.get(streamId);
+      if (known !== undefined) return known;
+      if (nextKey === 0) nextKey = st.nextKey.get() as number;
+      st.name.run(streamId, nextKey);
+      return nextKey++;
+    },
+    type(name: string): number {
+      let key = types.get(name);
+      if (key === undefined) {
+        key = st.typeKey.get(name) ?? Number(st.newType.run(name).lastInsertRowid);
+        types.set(name, key);
+      }
+      return key;
+    },
+    row(position: number, link: number, id: string, streamKey: number, revision: number, typeKey: number, data: string, metadata: string, idKeys: number, context: number): void {
       params[p++] = position;
       params[p++] = id;
-      params[p++] = streamId;
+      params[p++] = streamKey;
       params[p++] = revision;
-      params[p++] = type;
+      params[p++] = typeKey;
       params[p++] = data;
       params[p++] = metadata;
       params[p++] = idKeys;
@@ -174,14 +200,8 @@ function rowWriter(st: RowStatements, chunk: number) {
         p = 0;
       }
     },
-    head(key: number, streamId: string, revision: number, position: number): number {
-      if (key === 0) {
-        if (nextKey === 0) nextKey = st.nextKey.get() as number;
-        key = nextKey++;
-        st.name.run(streamId, key);
-      }
+    head(key: number, revision: number, position: number): void {
       heads.push(key, revision, position);
-      return key;
     },
     finish(): void {
       for (let q = 0; q < p; q += 10) {
@@ -205,19 +225,28 @@ function rowWriter(st: RowStatements, chunk: number) {
 /** Stream ids read per query by listStreams. */
 const STREAM_PAGE = 1000;
 
-const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata, metadata_ids, metadata_context';
+/**
+ * The rows with their stream's and type's names (a row keeps their keys). Left joins: a row written behind the store
+ * with a key that names nothing is still read (as '#' and the key), and the rows drive the join.
+ */
+const EVENTS = 'events e LEFT JOIN streams s ON s.id = e.stream_key LEFT JOIN event_types t ON t.id = e.type_key';
+const STREAM_NAME = "coalesce(s.stream_id, '#' || e.stream_key)";
+const TYPE_NAME = "coalesce(t.name, '#' || e.type_key)";
+const COLUMNS = `e.position, e.event_id, ${STREAM_NAME}, e.revision, ${TYPE_NAME}, e.data, e.metadata, e.metadata_ids, e.metadata_context`;
 /** Rows after a position, in position order: all streams, or those whose id starts with a prefix. */
-const READ_ALL = `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`;
-const READ_ALL_PREFIX = `SELECT ${COLUMNS} FROM events WHERE position > ? AND substr(stream_id, 1, ?) = ? ORDER BY position LIMIT ?`;
-/** READ_ALL without the event id, which a replay does not give (measured: ~10% of the reading). */
-const REPLAY_COLUMNS = 'position, stream_id, revision, type, data, metadata'; // occurredAt is always the row's own
-const READ_REPLAY = READ_ALL.replace(COLUMNS, REPLAY_COLUMNS);
-const READ_REPLAY_PREFIX = READ_ALL_PREFIX.replace(COLUMNS, REPLAY_COLUMNS);
+const READ_ALL = `SELECT ${COLUMNS} FROM ${EVENTS} WHERE e.position > ? ORDER BY e.position LIMIT ?`;
+const READ_ALL_PREFIX = `SELECT ${COLUMNS} FROM ${EVENTS} WHERE e.position > ? AND substr(s.stream_id, 1, ?) = ? ORDER BY e.position LIMIT ?`;
+/**
+ * The replay thread's rows: without the event id, which a replay does not give (measured: ~10% of the reading), and
+ * with the stream's and type's keys, which it names itself once each (the joins made a replay ~17% slower).
+ */
+const READ_REPLAY_KEYS = 'SELECT position, stream_key, revision, type_key, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?'; // occurredAt is always the row's own
 
 /** Version of the file layout below, kept in `PRAGMA user_version` (0: a file of an earlier layout, or a new one). */
 const SCHEMA_VERSION = 7;
 
-const EVENTS_TABLE = (name: string) => `
+/** `events` as schema 6 had it (a file of an earlier layout is brought to it first, see ensureSchema). */
+const EVENTS_TABLE_6 = (name: string) => `
 CREATE TABLE ${name} (
   position  INTEGER PRIMARY KEY AUTOINCREMENT,
   event_id  TEXT NOT NULL,
@@ -227,8 +256,26 @@ CREATE TABLE ${name} (
   data      TEXT NOT NULL,
   metadata  TEXT NOT NULL,
   metadata_ids     INTEGER NOT NULL DEFAULT 0,
+  metadata_context INTEGER NOT NULL DEFAULT 0
+);`;
+
+/**
+ * Schema 7: a row names its stream and type by key (`streams.id`, `event_types.id`), and links to the event before
+ * it in its stream (`previous`: its position, 0 for a stream's first; NULL for a row without a link, written behind
+ * the store).
+ */
+const EVENTS_TABLE = (name: string) => `
+CREATE TABLE ${name} (
+  position   INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id   TEXT NOT NULL,
+  stream_key INTEGER NOT NULL,
+  revision   INTEGER NOT NULL,
+  type_key   INTEGER NOT NULL,
+  data       TEXT NOT NULL,
+  metadata   TEXT NOT NULL,
+  metadata_ids     INTEGER NOT NULL DEFAULT 0,
   metadata_context INTEGER NOT NULL DEFAULT 0,
-  previous  INTEGER
+  previous   INTEGER
 );`;
 
 /**
@@ -251,7 +298,7 @@ ${METADATA_CONTEXTS}`;
  * pages. Measured (600k head updates over 20k streams in 500 commits): by key 0.94-1.02 s and 136 MB of WAL;
  * upserted by name into one table (schema 4) 1.71-1.75 s and 277 MB.
  */
-const STREAM_TABLES = `
+const STREAM_TABLES_6 = `
 CREATE TABLE streams (
   stream_id TEXT PRIMARY KEY,
   id        INTEGER NOT NULL
@@ -260,19 +307,45 @@ CREATE TABLE stream_heads (
   id       INTEGER PRIMARY KEY,
   revision INTEGER NOT NULL,
   position INTEGER NOT NULL
+);
+CREATE TABLE stream_links (
+  position INTEGER PRIMARY KEY,
+  previous INTEGER
+);`;
+
+/** Schema 7's names by key: a stream's (an index of `streams`, which reading joins through) and a type's. */
+const KEY_TABLES = `
+CREATE UNIQUE INDEX streams_by_key ON streams (id);
+CREATE TABLE event_types (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
 );`;
 
 /**
- * Schema 6 into 7: each event's link (the position of the one before it in its stream) goes from `stream_links` into
- * its row, `previous` (0 for a stream's first; NULL for a row without a link, written behind the store). An append
- * then inserts one row per event instead of two. Measured on a 1M-line import, 6 pairs in ABBA order (a slow phase of
- * the host): wall -2.70, -1.30, +0.54, -0.84, -0.66, -1.01 s, the append thread less CPU in 5 of 6; the file 543 ->
- * 533 MB. Converting a 1.34M-event file takes ~4.5 s once (it keeps the dropped table's pages as free pages).
+ * Schema 6 into 7: the table is copied with each row's stream and type by key (a stream that a row written behind
+ * the store named and no append did gets a key too) and its link from `stream_links` (dropped). An append then inserts
+ * one row per event instead of two, and no names. Measured on a 1M-line import, in pairs in ABBA order: the links in
+ * the rows, 6 pairs (a slow phase of the host): wall -2.70, -1.30, +0.54, -0.84, -0.66, -1.01 s, the append thread
+ * less CPU in 5 of 6 (the file 543 -> 533 MB); then the keys, 10 pairs: -1.26, +0.17, +0.02, +0.32, -0.06, -0.55,
+ * -1.01, -0.34, -0.09, -0.39 s (median -0.2 s), the append thread less CPU in 9 of 10, the file 533 -> 489 MB. Reading
+ * joins the names back (readAll ~8% slower; the replay thread names the keys itself). Converting a 1.34M-event file
+ * takes ~7 s once, and the old table's pages stay in the file as free pages (~1 GB) until a `VACUUM`.
  */
-const LINKS_INTO_ROWS = `
-ALTER TABLE events ADD COLUMN previous INTEGER;
-UPDATE events SET previous = l.previous FROM (SELECT position, coalesce(previous, 0) AS previous FROM stream_links) AS l WHERE l.position = events.position;
-DROP TABLE stream_links;`;
+const KEYS_INTO_ROWS = `
+${KEY_TABLES}
+INSERT INTO streams (stream_id, id)
+  SELECT stream_id, (SELECT coalesce(max(id), 0) FROM streams) + row_number() OVER (ORDER BY stream_id)
+  FROM (SELECT DISTINCT stream_id FROM events WHERE stream_id NOT IN (SELECT stream_id FROM streams));
+INSERT INTO event_types (name) SELECT DISTINCT type FROM events ORDER BY type;
+${EVENTS_TABLE('events_keyed')}
+INSERT INTO events_keyed (position, event_id, stream_key, revision, type_key, data, metadata, metadata_ids, metadata_context, previous)
+  SELECT e.position, e.event_id, s.id, e.revision, t.id, e.data, e.metadata, e.metadata_ids, e.metadata_context,
+    CASE WHEN l.position IS NULL THEN NULL ELSE coalesce(l.previous, 0) END
+  FROM events e JOIN streams s ON s.stream_id = e.stream_id JOIN event_types t ON t.name = e.type LEFT JOIN stream_links l ON l.position = e.position
+  ORDER BY e.position;
+DROP TABLE events;
+DROP TABLE stream_links;
+ALTER TABLE events_keyed RENAME TO events;`;
 
 /** Schema 4's streams (name, revision, position) into schema 5's names and keyed heads, keys in name order. */
 const STREAMS_BY_KEY = `
@@ -312,29 +385,32 @@ function ensureSchema(db: Database.Database): void {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new Error(`${db.name}: layout version ${version} is newer than this code's (${SCHEMA_VERSION}); open it with newer code`);
     if (version !== SCHEMA_VERSION) {
-      const legacy = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get() !== undefined;
-      if (!legacy) db.exec(EVENTS_TABLE('events') + STREAM_TABLES + METADATA_CONTEXTS);
-      else if (version === 6) db.exec(LINKS_INTO_ROWS);
-      else if (version === 5) db.exec(METADATA_PARTS + LINKS_INTO_ROWS);
-      else if (version >= 2 && version <= 4) db.exec(`DROP TRIGGER IF EXISTS ${OLD_STREAM_TRIGGER};` + STREAMS_BY_KEY + METADATA_PARTS + LINKS_INTO_ROWS);
-      else {
-        const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined;
-        db.exec(`${EVENTS_TABLE('events_copy')}
-          INSERT INTO events_copy (position, event_id, stream_id, revision, type, data, metadata, previous)
-            SELECT position, event_id, stream_id, revision, type, data, metadata, lag(position, 1, 0) OVER (PARTITION BY stream_id ORDER BY revision)
-            FROM events ORDER BY position;
+      const exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'events'").get() !== undefined;
+      const sequenced = db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'").get() !== undefined;
+      const seq = sequenced ? (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck().get() as number | undefined) : undefined;
+      // First to version 6 (a new file: its empty tables), then to 7.
+      if (!exists) db.exec(EVENTS_TABLE_6('events') + STREAM_TABLES_6 + METADATA_CONTEXTS);
+      else if (version === 5) db.exec(METADATA_PARTS);
+      else if (version >= 2 && version <= 4) db.exec(`DROP TRIGGER IF EXISTS ${OLD_STREAM_TRIGGER};` + STREAMS_BY_KEY + METADATA_PARTS);
+      else if (version < 2) {
+        db.exec(`${EVENTS_TABLE_6('events_copy')}
+          INSERT INTO events_copy (position, event_id, stream_id, revision, type, data, metadata)
+            SELECT position, event_id, stream_id, revision, type, data, metadata FROM events ORDER BY position;
           DROP TABLE events;
           ALTER TABLE events_copy RENAME TO events;
-          ${STREAM_TABLES}
+          ${STREAM_TABLES_6}
           ${METADATA_CONTEXTS}
+          INSERT INTO stream_links (position, previous)
+            SELECT position, lag(position) OVER (PARTITION BY stream_id ORDER BY revision) FROM events;
           INSERT INTO stream_heads (id, revision, position)
             SELECT row_number() OVER (ORDER BY stream_id), revision, position FROM (SELECT stream_id, revision, position, row_number() OVER (PARTITION BY stream_id ORDER BY revision DESC) AS n FROM events) WHERE n = 1 ORDER BY stream_id;
           INSERT INTO streams (stream_id, id) SELECT stream_id, row_number() OVER (ORDER BY stream_id) FROM (SELECT DISTINCT stream_id FROM events) ORDER BY stream_id;`);
-        // Positions are never reused, also those of rows deleted from the end before the copy.
-        if (seq !== undefined) {
-          db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'events', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')").run();
-          db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'").run(seq);
-        }
+      }
+      db.exec(KEYS_INTO_ROWS);
+      // Positions are never reused, also those of rows deleted from the end before a copy.
+      if (seq !== undefined) {
+        db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'events', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')").run();
+        db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events'").run(seq);
       }
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
@@ -368,19 +444,26 @@ SELECT position, revision, previous FROM chain WHERE revision >= @from`;
  * missing row reaches the rows before it this way, so that verify sees them and the gap (a full pass over the table;
  * only on a file changed behind the store).
  */
-const STREAM_ROWS_BELOW = 'SELECT position FROM events WHERE stream_id = @stream AND revision >= @from AND revision < @below';
+const STREAM_ROWS_BELOW =
+  'SELECT position FROM events WHERE stream_key = (SELECT id FROM streams WHERE stream_id = @stream) AND revision >= @from AND revision < @below';
 
 /**
  * The rows at the positions of a JSON array, in position order (a page of a stream's positions). A row deleted from
  * the file by hand is simply missing (verify reports the gap).
  */
-const ROWS_AT = `SELECT ${COLUMNS} FROM events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position`;
+const ROWS_AT = `SELECT ${COLUMNS} FROM ${EVENTS} WHERE e.position IN (SELECT value FROM json_each(?)) ORDER BY e.position`;
 
 /**
  * Every row's position and link, in position order, as two JSON arrays (see eventsOutsideStreams): 1.34M rows in
  * ~0.4 s, where taking them row by row cost 1.2-1.9 s.
  */
 const ROW_LINKS = 'SELECT json_group_array(position), json_group_array(previous) FROM (SELECT position, previous FROM events ORDER BY position)';
+
+/** Stream names of listStreams. */
+const LIST_STREAMS = 'SELECT s.stream_id FROM streams s JOIN stream_heads h ON h.id = s.id';
+
+/** Rows after a position as [position, event_id, stream name] (the append thread's scan of other connections' rows). */
+const ROW_IDS_AFTER = 'SELECT e.position, e.event_id, s.stream_id FROM events e LEFT JOIN streams s ON s.id = e.stream_key WHERE e.position > ? ORDER BY e.position';
 
 /** Every stream's name, revision and head position. */
 const STREAM_HEADS = 'SELECT s.stream_id, h.revision, h.position FROM streams s JOIN stream_heads h ON h.id = s.id';
@@ -512,7 +595,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
 for (const p of workerData.pragmas) db.pragma(p);
 const { prefix, pageSize } = workerData;
-const stPage = db.prepare(prefix ? ${JSON.stringify(READ_REPLAY_PREFIX)} : ${JSON.stringify(READ_REPLAY)}).raw();
+const stPage = db.prepare(${JSON.stringify(READ_REPLAY_KEYS)}).raw();
 const occurredAtOf = ${occurredAtOf.toString()};
 const asciiJson = ${asciiJson.toString()};
 let from = workerData.from;
@@ -521,36 +604,44 @@ let done = false;
 let rows = [];
 let next = 0;
 let last = false;
-const streams = new Map();
-const types = new Map();
-/** The last stream id and its ref: an event's derived events follow it in its stream (no map lookup for them). */
-let lastStream = '';
-let lastStreamRef = 0;
-function ref(seen, s) {
-  const n = seen.get(s);
+/** Streams and types by key: the number each was sent as (-1: a stream whose name lacks the prefix, skipped). */
+const streams = { refs: new Map(), count: 0, name: db.prepare('SELECT stream_id FROM streams WHERE id = ?').pluck(), prefix };
+const types = { refs: new Map(), count: 0, name: db.prepare('SELECT name FROM event_types WHERE id = ?').pluck(), prefix: undefined };
+/** A key's number, or its name as JSON the first time (the name then gets the next number), or -1 (skipped). */
+function ref(kind, key) {
+  const n = kind.refs.get(key);
   if (n !== undefined) return n;
-  seen.set(s, seen.size);
-  return JSON.stringify(s);
+  const name = kind.name.get(key) ?? '#' + key; // as the reading thread's own queries name a key that names nothing
+  const r = kind.prefix && !name.startsWith(kind.prefix) ? -1 : kind.count++;
+  kind.refs.set(key, r);
+  return r === -1 ? -1 : JSON.stringify(name);
 }
-function streamRef(s) {
-  if (s === lastStream) return lastStreamRef;
-  const r = ref(streams, s);
-  lastStream = s;
-  lastStreamRef = streams.get(s);
+/** The last stream key and its number: an event's derived events follow it in its stream (no map lookup for them). */
+let lastKey = -1;
+let lastRef = 0;
+function streamRef(key) {
+  if (key === lastKey) return lastRef;
+  const r = ref(streams, key);
+  lastKey = key;
+  lastRef = streams.refs.get(key);
   return r;
 }
 function pump() {
   while (credit > 0 && !done) {
-    if (next === rows.length) {
-      rows = prefix ? stPage.all(from, [...prefix].length, prefix, pageSize) : stPage.all(from, pageSize);
-      next = 0;
-      last = rows.length < pageSize;
-      if (rows.length > 0) from = rows[rows.length - 1][0];
-    }
     let text = '';
-    while (next < rows.length && text.length < ${REPLAY_MESSAGE_CHARS}) {
+    while (text.length < ${REPLAY_MESSAGE_CHARS}) {
+      if (next === rows.length) {
+        if (last || text !== '') break; // a message holds rows of one page (of pageSize rows)
+        rows = stPage.all(from, pageSize);
+        next = 0;
+        last = rows.length < pageSize;
+        if (rows.length > 0) from = rows[rows.length - 1][0];
+        continue;
+      }
       const r = rows[next++];
-      text += (text === '' ? '' : ',') + asciiJson(r[0] + ',' + streamRef(r[1]) + ',' + r[2] + ',' + ref(types, r[3]) + ',' + r[4] + ',' + JSON.stringify(occurredAtOf(r[5])));
+      const stream = streamRef(r[1]);
+      if (stream === -1) continue;
+      text += (text === '' ? '' : ',') + asciiJson(r[0] + ',' + stream + ',' + r[2] + ',' + ref(types, r[3]) + ',' + r[4] + ',' + JSON.stringify(occurredAtOf(r[5])));
     }
     done = last && next === rows.length;
     credit--;
@@ -962,6 +1053,8 @@ const forgetContextRows = ${forgetContextRows.toString()};
 const stInsertContext = db.prepare(${JSON.stringify(INSERT_CONTEXT)});
 /** The metadata_contexts rows this thread wrote (see contextRow). */
 const contextRows = { byText: new Map(), last: [] };
+/** The event types' keys by name this connection has looked up or made (emptied when a transaction is rolled back). */
+const typeKeys = new Map();
 const parts = { contextKeys: ${CONTEXT_KEYS}, idKeys: 0, own: '', sharedKeys: 0, shared: [] };
 const METADATA_ORDER = ${JSON.stringify(METADATA_ORDER)};
 const JSON_PLAIN = ${JSON_PLAIN.toString()};
@@ -981,7 +1074,7 @@ const plainRecent = {
     return true;
   },
 };
-const stIdsAfter = db.prepare('SELECT position, event_id, stream_id FROM events WHERE position > ? ORDER BY position').raw();
+const stIdsAfter = db.prepare(${JSON.stringify(ROW_IDS_AFTER)}).raw();
 const stIdsOnlyAfter = db.prepare('SELECT position, event_id FROM events WHERE position > ? ORDER BY position').raw();
 class Failure extends Error {}
 
@@ -1050,7 +1143,7 @@ function append(m, out) {
    * append, kept in heads, cost the append thread ~0.3-0.5 s per 1M events (promoted objects).
    */
   const cached = new Array(n);
-  /** Each request's stream key (0 for a new stream; see rowWriter), set as its head is written. */
+  /** Each request's stream key (0 until known; see rowWriter). */
   const keys = new Array(n);
   // A stream's earlier request in this append.
   const mark = ++appends;
@@ -1093,7 +1186,8 @@ function append(m, out) {
   const lastHash = new Array(n);
   const first = stNextPosition.get();
   let position = first;
-  const writer = rowWriter(rowStatements, CHUNK);
+  const writer = rowWriter(rowStatements, CHUNK, typeKeys);
+  const types = m.types.map((type) => writer.type(type));
   let r = 0;
   let v = 0;
   const recent = []; // as metadataLayout left it for each event
@@ -1103,9 +1197,12 @@ function append(m, out) {
     let hash = startHash[i] === null ? lastHash[previous[i]] : startHash[i];
     let link = previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
     const count = m.counts[i];
+    if (previous[i] !== -1) keys[i] = keys[previous[i]];
+    const key = count > 0 ? (keys[i] = writer.stream(streamId, keys[i])) : 0;
     for (let j = 0; j < count; j++, r += 4) {
       const id = rows[r];
       const type = m.types[rows[r + 1]];
+      const typeKey = types[rows[r + 1]];
       const metadata = rows[r + 3];
       revision++;
       let kept;
@@ -1115,11 +1212,11 @@ function append(m, out) {
         v += layoutSize(metadata);
         hash = chainHash(crypto, hash, streamId, revision, id, type, rows[r + 2], text);
         kept = withHash(parts.own, hash);
-        writer.row(position, link, id, streamId, revision, type, rows[r + 2], kept, parts.idKeys, contextRow(contextRows, stInsertContext, METADATA_ORDER, parts));
+        writer.row(position, link, id, key, revision, typeKey, rows[r + 2], kept, parts.idKeys, contextRow(contextRows, stInsertContext, METADATA_ORDER, parts));
       } else {
         hash = chainHash(crypto, hash, streamId, revision, id, type, rows[r + 2], metadata);
         kept = withHash(metadata, hash);
-        writer.row(position, link, id, streamId, revision, type, rows[r + 2], kept, 0, 0);
+        writer.row(position, link, id, key, revision, typeKey, rows[r + 2], kept, 0, 0);
       }
       link = position++;
       out.text += rows[r + 2].length + kept.length + 150; // ~150: id, type, stream, link, head and WAL frame
@@ -1130,9 +1227,8 @@ function append(m, out) {
   const results = []; // pushed, not new Array(n): the reply is posted (see prepareAppend)
   for (let i = 0; i < n; i++) {
     results.push(startRevision[i] + m.counts[i], lastPosition[i]);
-    if (previous[i] !== -1) keys[i] = keys[previous[i]];
     if (m.counts[i] > 0) {
-      keys[i] = writer.head(keys[i], names[m.slots[i]], results[2 * i], lastPosition[i]);
+      writer.head(keys[i], results[2 * i], lastPosition[i]);
       out.heads.push(m.slots[i], cached[i], results[2 * i], lastPosition[i], lastHash[i], keys[i]);
     }
   }
@@ -1236,6 +1332,7 @@ function appendGroup(group) {
     for (const out of outs) forgetIds(out);
     heads.fill(undefined); // it may hold heads of rows that were not written
     forgetContextRows(contextRows);
+    typeKeys.clear();
     scannedThrough = scannedBefore;
     if (group.length > 1) {
       // The streams numbered as before the group (a later append of it may have started the numbers over), so that
@@ -1433,6 +1530,8 @@ export class SqliteEventStore implements EventStore {
   /** The metadata_contexts rows this connection wrote (see contextRow). */
   private readonly contextRows: ContextRows = { byText: new Map(), last: [] };
   private readonly stInsertContext: Database.Statement<[string]>;
+  /** The event types' keys by name this connection has looked up or made (see rowWriter). */
+  private readonly typeKeys = new Map<string, number>();
 
   /** Opens (creating it and its directory if needed) the store at `file`; ':memory:' for a private in-memory store. */
   static open(file: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
@@ -1493,7 +1592,7 @@ export class SqliteEventStore implements EventStore {
       .raw();
     this.stReadPrefixUpTo = db
       .prepare<[number, number, number, string, number], Row>(
-        `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ? AND substr(stream_id, 1, ?) = ? ORDER BY position LIMIT ?`,
+        `SELECT ${COLUMNS} FROM ${EVENTS} WHERE e.position > ? AND e.position <= ? AND substr(s.stream_id, 1, ?) = ? ORDER BY e.position LIMIT ?`,
       )
       .raw();
     // One snapshot: the head, then the matching rows up to it. When fewer than `limit` match, nothing
@@ -1507,8 +1606,9 @@ export class SqliteEventStore implements EventStore {
       (requests: readonly (AppendRequest | SerializedAppendRequest)[], serialized: boolean) =>
         this.appendInTransaction(requests, serialized),
     );
-    this.stStreamsFrom = db.prepare<[string, number], string>('SELECT stream_id FROM streams WHERE stream_id >= ? ORDER BY stream_id LIMIT ?').pluck();
-    this.stStreamsAfter = db.prepare<[string, number], string>('SELECT stream_id FROM streams WHERE stream_id > ? ORDER BY stream_id LIMIT ?').pluck();
+    // Streams with a head (a name alone is a stream only a row written behind the store named).
+    this.stStreamsFrom = db.prepare<[string, number], string>(`${LIST_STREAMS} WHERE s.stream_id >= ? ORDER BY s.stream_id LIMIT ?`).pluck();
+    this.stStreamsAfter = db.prepare<[string, number], string>(`${LIST_STREAMS} WHERE s.stream_id > ? ORDER BY s.stream_id LIMIT ?`).pluck();
     this.stContext = db.prepare<[number], string>('SELECT json FROM metadata_contexts WHERE id = ?').pluck();
     this.stInsertContext = db.prepare<[string]>(INSERT_CONTEXT);
 
@@ -1667,6 +1767,7 @@ export class SqliteEventStore implements EventStore {
     } catch (err) {
       this.forgetPendingIds();
       forgetContextRows(this.contextRows);
+      this.typeKeys.clear();
       throw err;
     }
     // Committed: the ids added by appendInTransaction stay, and the index has seen our rows too.
@@ -1719,7 +1820,7 @@ export class SqliteEventStore implements EventStore {
     if (dup !== undefined) throw new DuplicateEventIdError(dup);
     const startRevision = new Array<number>(n);
     const startPosition = new Array<number>(n);
-    /** Each request's stream key (0 for a new stream; see rowWriter). */
+    /** Each request's stream key (0 until known; see rowWriter). */
     const keys = new Array<number>(n);
     // A stream that appears more than once in the batch: the earlier request it continues from.
     const previous = new Array<number>(n);
@@ -1753,7 +1854,7 @@ export class SqliteEventStore implements EventStore {
     const lastPosition = new Array<number>(n);
     const first = this.stNextPosition.get() as number;
     let position = first;
-    const writer = rowWriter(this.rowStatements, INSERT_CHUNK);
+    const writer = rowWriter(this.rowStatements, INSERT_CHUNK, this.typeKeys);
     const parts: MetadataParts = { contextKeys: CONTEXT_KEYS, idKeys: 0, own: '', sharedKeys: 0, shared: [] };
     let k = 0; // index in eventIds
     for (let i = 0; i < n; i++) {
@@ -1763,6 +1864,8 @@ export class SqliteEventStore implements EventStore {
       let revision = startRevision[i];
       let hash = previous[i] !== -1 ? lastHash[previous[i]] : revision === -1 ? '' : lastHashOf(this.lastHashes, streamId, revision, (r) => this.stStreamHash.get(streamId, r));
       let link = previous[i] === -1 ? startPosition[i] : lastPosition[previous[i]];
+      if (previous[i] !== -1) keys[i] = keys[previous[i]];
+      const key = events.length > 0 ? (keys[i] = writer.stream(streamId, keys[i])) : 0;
       for (let j = 0; j < events.length; j++) {
         const e = events[j];
         const id = eventIds[k++];
@@ -1770,16 +1873,16 @@ export class SqliteEventStore implements EventStore {
         // Serialized metadata is kept whole (its keys may come in any order); a layout's in parts.
         const metadata = serialized ? (e as SerializedEvent).metadata : metadataJson((e as NewEvent).metadata, id, parts);
         hash = chainHash(chainCrypto, hash, streamId, ++revision, id, e.type, data, metadata);
-        if (serialized || parts.own === '') writer.row(position, link, id, streamId, revision, e.type, data, withHash(metadata, hash), 0, 0);
-        else writer.row(position, link, id, streamId, revision, e.type, data, withHash(parts.own, hash), parts.idKeys, contextRow(this.contextRows, this.stInsertContext, METADATA_ORDER, parts));
+        const typeKey = writer.type(e.type);
+        if (serialized || parts.own === '') writer.row(position, link, id, key, revision, typeKey, data, withHash(metadata, hash), 0, 0);
+        else writer.row(position, link, id, key, revision, typeKey, data, withHash(parts.own, hash), parts.idKeys, contextRow(this.contextRows, this.stInsertContext, METADATA_ORDER, parts));
         link = position++;
       }
       lastPosition[i] = link;
       lastHash[i] = hash;
-      if (previous[i] !== -1) keys[i] = keys[previous[i]];
       if (events.length > 0) {
         pendingHashes.push(streamId, revision, hash);
-        keys[i] = writer.head(keys[i], streamId, revision, link);
+        writer.head(key, revision, link);
       }
     }
     writer.finish();
