@@ -1423,9 +1423,9 @@ const notifiers = new Map<string, Notifier>();
  * Layout (schema version 7; older files are converted when opened, see ensureSchema): the `events` table, whose
  * `position` is the rowid (AUTOINCREMENT, so a position is never reused), has no index besides it, so every
  * append only adds pages at its end. A stream is found through `streams` (its name's integer key) and
- * `stream_heads` (by key: the head's revision and position), which appends write with the rows, and each row links
- * to the one before it in its stream (`previous`; in a table of its own until schema 6). Reading a stream walks the
- * links back from its head. A row written into the file behind the store (a hand-written INSERT) is in no stream:
+ * `stream_heads` (by key: the head's revision and position), which appends write with the rows; a row names its
+ * stream and its type by key (`event_types`), and links to the one before it in its stream (`previous`; until schema 6
+ * rows kept the names, and the links were a table of their own). Reading a stream walks the links back from its head. A row written into the file behind the store (a hand-written INSERT) is in no stream:
  * `eventsOutsideStreams` finds it (see OLD_STREAM_TRIGGER).
  * Measured on an import of 1M events over 20k streams: an index on `(stream_id, revision)` made each commit
  * rewrite a leaf page for nearly every stream it touched, 5.5 GB written for an 850 MB file, and cost the append
