@@ -294,9 +294,10 @@ ALTER TABLE events ADD COLUMN metadata_context INTEGER NOT NULL DEFAULT 0;
 ${METADATA_CONTEXTS}`;
 
 /**
- * Each stream's key and head (see the class comment). The heads are a table of their own, by integer key: nearly every append changes a head on most of its
- * pages. Measured (600k head updates over 20k streams in 500 commits): by key 0.94-1.02 s and 136 MB of WAL;
- * upserted by name into one table (schema 4) 1.71-1.75 s and 277 MB.
+ * Each stream's key and head (see the class comment), and in schema 6 the links. The heads are a table of their own,
+ * by integer key: nearly every append changes a head on most of its pages. Measured (600k head updates over 20k
+ * streams in 500 commits): by key 0.94-1.02 s and 136 MB of WAL; upserted by name into one table (schema 4)
+ * 1.71-1.75 s and 277 MB.
  */
 const STREAM_TABLES_6 = `
 CREATE TABLE streams (
@@ -370,13 +371,13 @@ ALTER TABLE stream_names RENAME TO streams;`;
 const OLD_STREAM_TRIGGER = 'events_continue_stream';
 
 /**
- * Creates the tables of a new file, or brings a file of an earlier layout to this one: version 6 kept the links in a
- * table of their own (LINKS_INTO_ROWS), version 5 also kept every row's metadata whole (its rows stay so;
- * METADATA_PARTS), version 4 kept each stream's
- * head with its name (they are split, STREAMS_BY_KEY); versions 2 and 3 also had a trigger (it is dropped); before
- * that `events` had `UNIQUE(stream_id, revision)` (and before that `UNIQUE(event_id)`), and the table is copied
- * without them, and the stream heads and links are derived from its rows. Under the write lock, so two processes
- * opening the file do it once.
+ * Creates the tables of a new file, or brings a file of an earlier layout to this one, through version 6: version 6
+ * kept the stream and type names in the rows and the links in a table of their own (KEYS_INTO_ROWS, the last step of
+ * every conversion), version 5 also kept every row's metadata whole (its rows stay so; METADATA_PARTS), version 4
+ * kept each stream's head with its name (they are split, STREAMS_BY_KEY); versions 2 and 3 also had a trigger (it is
+ * dropped); before that `events` had `UNIQUE(stream_id, revision)` (and before that `UNIQUE(event_id)`), and the
+ * table is copied without them, and the stream heads and links are derived from its rows. Under the write lock, so
+ * two processes opening the file do it once.
  */
 function ensureSchema(db: Database.Database): void {
   if (db.pragma('user_version', { simple: true }) === SCHEMA_VERSION) return;
