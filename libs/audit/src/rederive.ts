@@ -1,7 +1,7 @@
 import { DomainEvent, UPSTREAM_TYPES, UpstreamEvent } from '@crm/contracts';
 import { CustomerCommand, CustomerDecider, CustomerState, domainEventFromStored, evolve, initialState } from '@crm/domain';
-import { EventStore, Position, StoredEvent } from '@crm/event-store';
-import { derivedEventId, PERIODS_STREAM } from '@crm/ingest';
+import { derivedEventId, EventStore, Position, StoredEvent } from '@crm/event-store';
+import { PERIODS_STREAM } from '@crm/ingest';
 import { diffValues } from './diff';
 
 const UPSTREAM: ReadonlySet<string> = new Set(UPSTREAM_TYPES);

@@ -17,11 +17,16 @@ export interface DerivedEventId {
 }
 
 /**
- * Makes the function from a v5 name (`${cause}#${index}`) to its UUID. Written without outside names so that the
- * SQLite append thread can run the very same code from its source text (`makeV5OfName.toString()`).
+ * Makes the function from a v5 name (`${cause}#${index}`) to its UUID in the namespace `namespaceId` (a UUID). Written
+ * without outside names so that the SQLite append thread can run the very same code from its source text
+ * (`makeV5OfName.toString()`).
  */
-export function makeV5OfName(c: { hash(algorithm: string, data: Uint8Array, encoding: 'hex'): string }, B: typeof Buffer): (name: string) => string {
-  const namespace = B.from('4f0d2b6e53a44f539c652a1c7a9e0d11', 'hex'); // DERIVED_ID_NAMESPACE
+export function makeV5OfName(
+  c: { hash(algorithm: string, data: Uint8Array, encoding: 'hex'): string },
+  B: typeof Buffer,
+  namespaceId: string,
+): (name: string) => string {
+  const namespace = B.from(namespaceId.replace(/-/g, ''), 'hex');
   // The namespace followed by the name's UTF-8 bytes, reused call after call (grown when a name needs it).
   let input = B.alloc(256);
   namespace.copy(input, 0);
@@ -39,7 +44,7 @@ export function makeV5OfName(c: { hash(algorithm: string, data: Uint8Array, enco
   };
 }
 
-const v5OfName = makeV5OfName(crypto, Buffer);
+const v5OfName = makeV5OfName(crypto, Buffer, DERIVED_ID_NAMESPACE);
 
 /**
  * UUID v5 (RFC 9562) of `${cause}#${index}` in DERIVED_ID_NAMESPACE — the same value as `uuid`'s v5, computed with

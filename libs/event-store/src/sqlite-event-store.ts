@@ -19,7 +19,7 @@ import {
 } from './port';
 import { defineEventIdSet, EventIdSet } from './event-id-set';
 import { chainCrypto, chainHash, withHash } from './hash-chain';
-import { eventIdOf, makeV5OfName, v5Name } from './derived-id';
+import { DERIVED_ID_NAMESPACE, eventIdOf, makeV5OfName, v5Name } from './derived-id';
 
 /** Options of SqliteEventStore.open (see the class comment for durability and throughput). */
 export interface SqliteEventStoreOptions {
@@ -1045,7 +1045,7 @@ const EventIdSet = (${defineEventIdSet.toString()})((${makeUuidWords.toString()}
 const ids = new EventIdSet();
 const crypto = require('crypto');
 const chainHash = ${chainHash.toString()};
-const v5OfName = (${makeV5OfName.toString()})(crypto, Buffer);
+const v5OfName = (${makeV5OfName.toString()})(crypto, Buffer, ${JSON.stringify(DERIVED_ID_NAMESPACE)});
 const withHash = ${withHash.toString()};
 const metadataText = ${metadataText.toString()};
 const layoutSize = ${layoutSize.toString()};

@@ -5,6 +5,5 @@ export * from './ndjson';
 export * from './period-registry';
 export * from './quarantine';
 export * from './write-side';
-export * from './event-ids';
 export * from './policy-registry';
 export * from './bulk-import';

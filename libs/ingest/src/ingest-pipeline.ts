@@ -189,9 +189,9 @@ export class IngestPipeline {
 
   /**
    * Validates a batch (rejections quarantined) and, when `askStore`, drops eventIds repeated in it, in flight, or
-   * already recorded; `inputs`: the input of each fresh event; `known`: how many of them the store had. Otherwise the store refuses them at append (a batch
-   * with one fails whole and is redone after a lookup), so none is looked for here (measured on the 1M-line import:
-   * ~0.2 s of the main thread, the import's limit, for a Set of each batch's ids).
+   * already recorded; `inputs`: the input of each fresh event; `known`: how many of them the store had. Otherwise the
+   * store refuses them at append (a batch with one fails whole and is redone after a lookup), so none is looked for
+   * here (measured on the 1M-line import: ~0.2 s of the main thread, the import's limit, for a Set of each batch's ids).
    */
   private async screen(
     batch: RawInput[],

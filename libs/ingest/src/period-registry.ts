@@ -1,8 +1,7 @@
 import { MONTH } from '@crm/contracts';
 import { CustomerCommand, formatInstant, startOfNextMonth } from '@crm/domain';
-import { EventStore } from '@crm/event-store';
+import { derivedEventId, EventStore } from '@crm/event-store';
 import { CustomerWriter } from './customer-writer';
-import { derivedEventId } from './event-ids';
 import { customerIdBatches } from './customers';
 
 export const PERIODS_STREAM = 'periods';

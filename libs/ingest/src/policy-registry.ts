@@ -1,6 +1,5 @@
 import { createCustomerDecider, CustomerDecider, customerDecider, DEFAULT_POLICIES, formatInstant, Policy, PolicyBook, policyFrom, startOfNextMonth, addMonths } from '@crm/domain';
-import { EventStore, Position } from '@crm/event-store';
-import { derivedEventId } from './event-ids';
+import { derivedEventId, EventStore, Position } from '@crm/event-store';
 
 export const POLICIES_STREAM = 'policies';
 export const POLICY_ADOPTED = 'PolicyAdopted';
